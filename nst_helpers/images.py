@@ -1,0 +1,439 @@
+"""Loading, resizing, saving and showing images.
+
+Inside the package an image is a float32 tensor of shape ``(1, H, W, 3)`` with
+values in ``[0, 1]`` (a batch of one, the layout Keras models expect). On disk
+and on screen it is a uint8 array of shape ``(H, W, 3)``.
+
+:func:`open_rgb` reads any source (path, bytes, file object or PIL image) and
+turns every Pillow colour mode into plain RGB: transparency is composited on
+white and 16-bit images are scaled down, not clipped. Every problem a user can
+fix raises :class:`~nst_helpers.errors.NSTError` with a message that names the
+file and says what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from numbers import Integral
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps
+
+from .errors import NSTError
+
+MAX_PIXELS: int = 50_000_000
+"""Images with more pixels than this are refused before decoding (decompression bombs)."""
+
+SAVE_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+"""File suffixes :func:`save_image` accepts and the Pillow format each one selects."""
+
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | Image.Image
+ImageLike = tf.Tensor | tf.Variable | np.ndarray
+
+# What Pillow raises for files it cannot decode (corrupt, truncated, unknown format).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def open_rgb(source: ImageSource, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read an image as a uint8 array of shape ``(H, W, 3)``.
+
+    ``source`` is a path, raw bytes (e.g. a widget upload), a binary file object
+    or a ``PIL.Image.Image``. Only the first frame of an animation is read, and
+    the EXIF orientation is applied. Images with more than ``max_pixels`` pixels
+    are refused from their header, before any pixel is decoded.
+    """
+    name = _describe(source)
+    if isinstance(source, Image.Image):
+        return _decode(source, name, max_pixels)
+    with _binary_stream(source, name) as stream, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(stream) as img:
+                return _decode(img, name, max_pixels)
+        except NSTError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise NSTError(f"{name} is too large for Pillow ({exc}); use a smaller image.") from exc
+        except _DECODE_ERRORS as exc:
+            raise NSTError(
+                f"{name} is not an image Pillow can read ({_reason(exc)}); "
+                "use a complete PNG, JPEG, WebP, BMP, GIF or TIFF file."
+            ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """Pillow's explanation of a decoding error, without the object repr of 'cannot identify'."""
+    if isinstance(exc, Image.UnidentifiedImageError):
+        return "unknown format, or a damaged or empty header"
+    return str(exc) or type(exc).__name__
+
+
+def _describe(source: ImageSource) -> str:
+    """A short name for ``source`` to use in error messages."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "the image data"
+    if isinstance(source, Image.Image):
+        return "the PIL image"
+    return str(getattr(source, "name", "the image file object"))
+
+
+@contextmanager
+def _binary_stream(source: ImageSource, name: str) -> Iterator[IO[bytes]]:
+    """Yield a binary stream for a path, bytes or file object; closes only what it opened."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(bytes(source))
+    elif isinstance(source, (str, os.PathLike)):
+        with _open_file(Path(source).expanduser()) as stream:
+            yield stream
+    elif isinstance(source, io.TextIOBase):
+        raise NSTError(f"{name} was opened in text mode; open the image file with mode 'rb'.")
+    elif hasattr(source, "read"):
+        yield source
+    else:
+        raise TypeError(f"cannot read an image from a {type(source).__name__}")
+
+
+def _open_file(path: Path) -> IO[bytes]:
+    """Open an existing image file for binary reading."""
+    if not path.exists():
+        raise NSTError(f"no such file: {path}; check the path and its spelling.")
+    if path.is_dir():
+        raise NSTError(
+            f"{path} is a folder, not an image file; pass the path of an image inside it."
+        )
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise NSTError(
+            f"cannot read {path}: {exc.strerror or exc}; check its permissions."
+        ) from exc
+
+
+def _decode(img: Image.Image, name: str, max_pixels: int) -> np.ndarray:
+    """Check the size, decode, apply the EXIF orientation and convert to uint8 ``(H, W, 3)``."""
+    _check_pixel_count(img.size, name, max_pixels)
+    img.load()
+    return _to_rgb_array(ImageOps.exif_transpose(img))
+
+
+def _check_pixel_count(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    """Refuse empty images and images with more than ``max_pixels`` pixels (size is ``(W, H)``)."""
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise NSTError(
+            f"{name} has zero width or height ({width}x{height}); use a non-empty image."
+        )
+    if width * height > max_pixels:
+        raise NSTError(
+            f"{name} is {width}x{height} = {width * height:,} pixels, more than the limit of "
+            f"{max_pixels:,}; shrink it first or pass a larger max_pixels if you trust the file."
+        )
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Convert an image in any Pillow mode to a uint8 RGB array ``(H, W, 3)``."""
+    if img.mode == "I" or img.mode.startswith("I;16"):
+        return _gray_to_rgb(_integer_to_uint8(np.asarray(img), img.mode))
+    if img.mode == "F":
+        return _gray_to_rgb(_float_to_uint8(np.asarray(img)))
+    if _has_transparency(img):
+        return _composite_on_white(img)
+    return np.asarray(img.convert("RGB"))
+
+
+def _has_transparency(img: Image.Image) -> bool:
+    """True for modes with an alpha band and for images with a transparent colour (tRNS)."""
+    return "A" in img.getbands() or "a" in img.getbands() or "transparency" in img.info
+
+
+def _composite_on_white(img: Image.Image) -> np.ndarray:
+    """Blend an image with transparency onto a white background; returns uint8 ``(H, W, 3)``."""
+    if img.mode == "La":  # premultiplied; Pillow converts it to RGBA only through LA
+        img = img.convert("LA")
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32)
+    alpha = rgba[..., 3:] / 255.0
+    blended = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)
+
+
+def _integer_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+    """Scale 16- or 32-bit integer gray values to uint8 by their bit depth (65535 -> 255).
+
+    Mode ``I`` is 32-bit but usually holds 16-bit data (older Pillow versions and
+    ``convert("I")`` give 16-bit files this mode), so it is treated as 16-bit
+    unless a value exceeds 65535.
+    """
+    is_16_bit = mode.startswith("I;16") or values.max() <= 65535
+    return _scale_to_uint8(values, 65535.0 if is_16_bit else 2.0**31 - 1)
+
+
+def _float_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Scale float gray to uint8; the range is guessed: [0, 1], [0, 255], [0, 65535] or [0, max]."""
+    peak = float(np.nanmax(values))
+    full_scale = next((s for s in (1.0, 255.0, 65535.0) if peak <= s), peak)
+    return _scale_to_uint8(np.nan_to_num(values), full_scale)
+
+
+def _scale_to_uint8(values: np.ndarray, full_scale: float) -> np.ndarray:
+    """Map ``[0, full_scale]`` to ``[0, 255]`` (rounded, clipped); uint8 of the same shape."""
+    scaled = values.astype(np.float64) * (255.0 / full_scale)
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+
+
+def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    """Repeat a ``(H, W)`` gray array into three channels ``(H, W, 3)``."""
+    return np.repeat(gray[..., np.newaxis], 3, axis=-1)
+
+
+def load_image(
+    source: ImageSource, max_dim: int | None = None, max_pixels: int = MAX_PIXELS
+) -> tf.Tensor:
+    """Load an image as a float32 tensor ``(1, H, W, 3)`` with values in ``[0, 1]``.
+
+    With ``max_dim`` the image is resized (down or up) so that its longest side
+    is exactly ``max_dim`` pixels, keeping the aspect ratio.
+    """
+    if max_dim is not None:
+        _check_positive_int(max_dim, "max_dim")
+    pixels = open_rgb(source, max_pixels)
+    image = tf.convert_to_tensor(pixels[np.newaxis], dtype=tf.float32) / 255.0
+    return image if max_dim is None else resize_max_dim(image, max_dim)
+
+
+# -------------------------------------------------------------------------- resizing
+
+
+def resize_max_dim(image: ImageLike, max_dim: int) -> tf.Tensor:
+    """Resize ``(1, H, W, 3)`` or ``(H, W, 3)`` so the longest side is ``max_dim`` pixels.
+
+    The shorter side becomes ``round(short * max_dim / long)`` (at least 1). The
+    result is float32 in ``[0, 1]`` with the rank of the input.
+    """
+    _check_positive_int(max_dim, "max_dim")
+    height, width = int(image.shape[-3]), int(image.shape[-2])
+    return resize_to(image, *_fit_longest_side(height, width, max_dim))
+
+
+def _fit_longest_side(height: int, width: int, max_dim: int) -> tuple[int, int]:
+    """The ``(height, width)`` whose longest side is ``max_dim`` with the same aspect ratio."""
+    short = max(1, round(min(height, width) * max_dim / max(height, width)))
+    return (max_dim, short) if height >= width else (short, max_dim)
+
+
+def resize_to(image: ImageLike, height: int, width: int) -> tf.Tensor:
+    """Resize ``(1, H, W, 3)`` or ``(H, W, 3)`` to exactly ``height`` x ``width`` pixels.
+
+    Bilinear with antialiasing; returns float32 clipped to ``[0, 1]``, same rank as the input.
+    """
+    _check_positive_int(height, "height")
+    _check_positive_int(width, "width")
+    image = tf.cast(image, tf.float32)
+    if tuple(image.shape[-3:-1]) == (height, width):
+        return tf.clip_by_value(image, 0.0, 1.0)
+    resized = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+    return tf.clip_by_value(resized, 0.0, 1.0)
+
+
+def _check_positive_int(value: object, what: str, example: int = 512) -> None:
+    """Raise NSTError unless ``value`` is a whole number > 0 (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
+        raise NSTError(
+            f"{what} must be a positive whole number, got {value!r}; pass e.g. {what}={example}."
+        )
+
+
+# ------------------------------------------------------------------------ conversion
+
+
+def to_uint8(image: ImageLike) -> np.ndarray:
+    """Convert a float image in ``[0, 1]`` to uint8 ``(H, W, 3)`` (rounded and clipped).
+
+    Accepts tensors, variables and arrays of shape ``(1, H, W, C)``, ``(H, W, C)``
+    or ``(H, W)``; gray images (``C == 1`` or no channel axis) are repeated into RGB.
+    """
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim == 2:
+        array = array[..., np.newaxis]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3):
+        raise NSTError(
+            f"expected an image of shape (1, H, W, 3) or (H, W, 3), got {array.shape}; "
+            "show or save one image at a time."
+        )
+    pixels = np.clip(np.round(array * 255.0), 0, 255).astype(np.uint8)
+    return np.repeat(pixels, 3, axis=-1) if pixels.shape[-1] == 1 else pixels
+
+
+# ---------------------------------------------------------------------------- saving
+
+
+def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Check that :func:`save_image` can write ``path``; returns it as a ``Path``.
+
+    Checks the suffix, that an existing file may be replaced, and that the parent
+    folder exists and really accepts new files. Call it before a long run.
+    """
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in SAVE_FORMATS:
+        allowed = ", ".join(SAVE_FORMATS)
+        raise NSTError(f"cannot save {target}: the name must end in one of {allowed}.")
+    folder = target.parent
+    if not folder.exists():
+        raise NSTError(
+            f"cannot save {target}: the folder {folder} does not exist; create it first."
+        )
+    if not folder.is_dir():
+        raise NSTError(
+            f"cannot save {target}: {folder} is a file, not a folder; choose another path."
+        )
+    if target.is_dir():
+        raise NSTError(
+            f"cannot save {target}: it is a folder; give a file name such as result.png."
+        )
+    if target.exists() and not overwrite:
+        raise NSTError(
+            f"{target} already exists; pass overwrite=True (--force on the command line) "
+            "to replace it."
+        )
+    _probe_folder(folder, target)
+    return target
+
+
+def _probe_folder(folder: Path, target: Path) -> None:
+    """Create and delete a temporary file in ``folder`` (``os.access`` is unreliable for root)."""
+    probe = folder / f".nst-write-test-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "xb"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        raise NSTError(
+            f"cannot save {target}: the folder {folder} is not writable ({exc.strerror or exc}); "
+            "choose another folder."
+        ) from exc
+
+
+def save_image(
+    image: ImageLike, path: str | os.PathLike, overwrite: bool = False, quality: int = 95
+) -> Path:
+    """Save a float image in ``[0, 1]`` as PNG or JPEG (chosen by the suffix); returns the path.
+
+    ``quality`` (1-100) applies to JPEG only. The file is written to a temporary
+    name in the same folder and then renamed, so a crash never leaves half a file.
+    """
+    target = check_writable(path, overwrite)
+    if isinstance(quality, bool) or not isinstance(quality, Integral) or not 1 <= quality <= 100:
+        raise NSTError(f"JPEG quality must be a whole number from 1 to 100, got {quality!r}.")
+    pixels = to_uint8(image)
+    file_format = SAVE_FORMATS[target.suffix.lower()]
+    options = {"quality": int(quality)} if file_format == "JPEG" else {}
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as stream:
+            Image.fromarray(pixels).save(stream, format=file_format, **options)
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise NSTError(
+            f"could not write {target}: {exc.strerror or exc}; check the disk and folder."
+        ) from exc
+    return target
+
+
+# --------------------------------------------------------------------------- showing
+
+
+def show_images(
+    images: ImageLike | Sequence[ImageLike] | Mapping[str, ImageLike],
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    size: float = 4.0,
+):
+    """Show images side by side and return the matplotlib ``Figure`` (``plt.show()`` is not called).
+
+    ``images`` is one image, a list of them, a batch ``(N, H, W, 3)`` or a dict
+    ``{title: image}``. ``ncols`` (default: all in one row) wraps them into rows;
+    each cell is about ``size`` inches. In a notebook, end the line with ``;`` so
+    the figure is not drawn twice.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(images, Mapping):
+        titles = list(images) if titles is None else titles
+        images = list(images.values())
+    pictures = _as_image_list(images)
+    titles = [None] * len(pictures) if titles is None else list(titles)
+    if len(titles) != len(pictures):
+        raise NSTError(
+            f"got {len(pictures)} images but {len(titles)} titles; give one title per image."
+        )
+    ncols = len(pictures) if ncols is None else ncols
+    _check_positive_int(ncols, "ncols", example=4)
+    ncols = min(ncols, len(pictures))
+    nrows = -(-len(pictures) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[len(pictures) :]:
+        ax.remove()  # empty cells of the last row
+    for ax, picture, title in zip(axes.flat, pictures, titles):
+        ax.imshow(picture)
+        ax.axis("off")
+        if title:
+            ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_image(image: ImageLike, title: str | None = None, size: float = 6.0):
+    """Show one image (``(1, H, W, 3)`` or ``(H, W, 3)``) and return the matplotlib ``Figure``."""
+    return show_images([image], titles=[title], size=size)
+
+
+def _as_image_list(images: ImageLike | Sequence[ImageLike]) -> list[np.ndarray]:
+    """Turn one image, a batch or a sequence of images into a list of uint8 ``(H, W, 3)`` arrays."""
+    if isinstance(images, (list, tuple)):
+        items = list(images)
+    elif np.ndim(images) == 4:
+        items = list(np.asarray(images))
+    else:
+        items = [images]
+    if not items:
+        raise NSTError("there are no images to show; pass at least one.")
+    return [to_uint8(item) for item in items]
+
+
+def image_grid(images: ImageLike | Sequence[ImageLike], ncols: int) -> np.ndarray:
+    """Tile equally sized images into one uint8 ``(rows * H, ncols * W, 3)`` mosaic.
+
+    ``images`` is a list of images or a batch ``(N, H, W, C)``; empty cells of the
+    last row are white. Gray ``(H, W)`` images are allowed (e.g. feature maps
+    scaled to ``[0, 1]``).
+    """
+    _check_positive_int(ncols, "ncols", example=8)
+    tiles = _as_image_list(images)
+    height, width, _ = tiles[0].shape
+    if any(tile.shape != tiles[0].shape for tile in tiles):
+        shapes = sorted({tile.shape[:2] for tile in tiles})
+        raise NSTError(
+            f"image_grid needs images of one size, got {shapes}; resize them with resize_to first."
+        )
+    ncols = min(ncols, len(tiles))
+    nrows = -(-len(tiles) // ncols)
+    grid = np.full((nrows * height, ncols * width, 3), 255, dtype=np.uint8)
+    for index, tile in enumerate(tiles):
+        row, col = divmod(index, ncols)
+        grid[row * height : (row + 1) * height, col * width : (col + 1) * width] = tile
+    return grid

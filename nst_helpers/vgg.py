@@ -1,0 +1,146 @@
+"""VGG19 as a feature extractor: preprocessing, the network, and a table of its layers.
+
+VGG19 (Simonyan and Zisserman, 2014) was trained on images in **BGR** channel order,
+scaled to 0..255, with the ImageNet mean colour subtracted. Our images are RGB in [0, 1],
+so :func:`preprocess` converts and :func:`deprocess` undoes it.
+
+The network is built here layer by layer with Keras' layer names (``block1_conv1`` ...
+``block5_conv4``), so that it can use max pooling (as trained) or average pooling
+(which Gatys et al. 2015 found gives slightly smoother results), and so that a model
+asked for a few layers stops at the deepest of them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from .errors import NSTError
+from .weights import VGG19_CONV_LAYERS, WeightsSource, load_weights, resolve_weights
+
+VGG_MEAN_BGR = (103.939, 116.779, 123.68)
+"""ImageNet mean pixel in BGR order, on the 0..255 scale."""
+
+CONTENT_LAYERS = ("block4_conv2",)
+"""Content layer of Gatys et al. (their conv4_2)."""
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+"""Style layers of Gatys et al. (their conv1_1 ... conv5_1)."""
+
+LAYER_ORDER: list[str] = []
+for _block, _count in zip(range(1, 6), (2, 2, 4, 4, 4)):
+    LAYER_ORDER += [f"block{_block}_conv{i}" for i in range(1, _count + 1)] + [f"block{_block}_pool"]
+
+
+def preprocess(image: tf.Tensor) -> tf.Tensor:
+    """RGB in [0, 1], shape (B, H, W, 3) -> VGG input: BGR, 0..255, mean subtracted."""
+    bgr = tf.reverse(tf.convert_to_tensor(image, tf.float32), axis=[-1]) * 255.0
+    return bgr - tf.constant(VGG_MEAN_BGR)
+
+
+def deprocess(vgg_input: tf.Tensor) -> tf.Tensor:
+    """Inverse of :func:`preprocess`: VGG input -> RGB in [0, 1] (clipped)."""
+    bgr = (tf.convert_to_tensor(vgg_input, tf.float32) + tf.constant(VGG_MEAN_BGR)) / 255.0
+    return tf.clip_by_value(tf.reverse(bgr, axis=[-1]), 0.0, 1.0)
+
+
+def check_layers(names: Sequence[str]) -> list[str]:
+    """Return the names as a list, or raise NSTError naming any that VGG19 lacks."""
+    names = list(names)
+    unknown = [name for name in names if name not in LAYER_ORDER]
+    if unknown or not names:
+        raise NSTError(f"unknown VGG19 layer(s) {unknown or names}; choose from {LAYER_ORDER}")
+    return names
+
+
+def build_vgg19(weights: str | os.PathLike = "auto", pooling: str = "max",
+                up_to: str = "block5_pool", log: Callable[[str], None] = print
+                ) -> tuple[tf.keras.Model, WeightsSource]:
+    """Build VGG19's convolutional part with ImageNet weights, frozen.
+
+    Args:
+        weights: ``"auto"``, ``"imagenet"``, ``"compact"`` or a file (see :mod:`.weights`).
+        pooling: ``"max"`` (as trained) or ``"avg"``.
+        up_to: the last layer to build; deeper layers are left out.
+        log: receives progress lines (the weights source among them).
+    Returns:
+        (model, source): a Keras functional model mapping a preprocessed
+        (B, H, W, 3) batch to ``up_to``'s feature map, and where the weights came from.
+    """
+    if pooling not in ("max", "avg"):
+        raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+    check_layers([up_to])
+    source = resolve_weights(weights, log=log)
+    arrays = load_weights(source)
+    channels = {name: out for name, _, out in VGG19_CONV_LAYERS}
+
+    inputs = tf.keras.Input(shape=(None, None, 3), name="vgg_input")
+    x = inputs
+    for name in LAYER_ORDER[: LAYER_ORDER.index(up_to) + 1]:
+        if name.endswith("pool"):
+            pool = tf.keras.layers.MaxPooling2D if pooling == "max" else tf.keras.layers.AveragePooling2D
+            x = pool(2, strides=2, name=name)(x)
+        else:
+            layer = tf.keras.layers.Conv2D(channels[name], 3, padding="same", activation="relu", name=name)
+            x = layer(x)
+            layer.set_weights(list(arrays[name]))
+    model = tf.keras.Model(inputs, x, name="vgg19")
+    model.trainable = False
+    return model, source
+
+
+class FeatureExtractor:
+    """Maps RGB images in [0, 1] to VGG19 feature maps of chosen layers.
+
+    ``extractor(image)`` takes a (B, H, W, 3) tensor and returns a dict
+    ``layer name -> (B, H_l, W_l, C_l)`` float32 tensor (after ReLU). The network is
+    truncated after the deepest layer asked for, so shallow layers are cheap.
+    """
+
+    def __init__(self, layers: Sequence[str], weights: str | os.PathLike = "auto",
+                 pooling: str = "max", log: Callable[[str], None] = print):
+        self.layers = check_layers(layers)
+        deepest = max(self.layers, key=LAYER_ORDER.index)
+        full, self.source = build_vgg19(weights, pooling=pooling, up_to=deepest, log=log)
+        outputs = {name: full.get_layer(name).output for name in self.layers}
+        self.model = tf.keras.Model(full.input, outputs, name="vgg19_features")
+        self.model.trainable = False
+        self.pooling = pooling
+
+    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        return self.model(preprocess(image), training=False)
+
+
+def layer_table() -> pd.DataFrame:
+    """VGG19's layers as a table: one row per conv or pool layer.
+
+    Columns: ``layer``, ``kind`` (conv/pool), ``channels`` (output), ``stride``
+    (input pixels per output position), ``receptive_field`` (px; the side of the
+    input square that one output position sees), ``parameters`` (weights + biases).
+    """
+    inputs = {name: channels_in for name, channels_in, _ in VGG19_CONV_LAYERS}
+    outputs = {name: channels_out for name, _, channels_out in VGG19_CONV_LAYERS}
+    rows, field, stride, channels = [], 1, 1, 3
+    for name in LAYER_ORDER:
+        if name.endswith("pool"):
+            field += stride  # 2x2 window: one more input position at the current stride
+            stride *= 2
+            params = 0
+        else:
+            field += 2 * stride  # 3x3 window
+            channels = outputs[name]
+            params = 9 * inputs[name] * channels + channels
+        rows.append({
+            "layer": name, "kind": "pool" if name.endswith("pool") else "conv",
+            "channels": channels, "stride": stride, "receptive_field": field, "parameters": params,
+        })
+    return pd.DataFrame(rows)
+
+
+def count_parameters() -> int:
+    """Total parameters of VGG19's conv layers (20,024,384)."""
+    return int(np.sum(layer_table()["parameters"]))

@@ -1,0 +1,120 @@
+"""The command line: one real run end to end, and every bad input ending in one line, exit 2."""
+
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_helpers.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cwd):
+    """Run ``python -m nst_helpers`` as a user would (quick mode comes from conftest)."""
+    return subprocess.run([sys.executable, "-m", "nst_helpers", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    y, x = np.mgrid[0:60, 0:80]
+    content = np.stack([x * 3, y * 4, 128 + 0 * x], -1).astype(np.uint8)
+    style = ((np.sin(x / 3.0) > 0)[..., None] * np.array([250, 200, 40])).astype(np.uint8)
+    Image.fromarray(content).save(tmp_path / "content.png")
+    Image.fromarray(style).save(tmp_path / "style.jpg")
+    return tmp_path
+
+
+def test_stylize_end_to_end_at_64_px_on_real_weights(photos):
+    done = run_cli("stylize", "content.png", "style.jpg", "--output", "out.png", "--size", "64",
+                   "--steps", "4", cwd=photos)
+    assert done.returncode == 0, done.stderr
+    assert "VGG19 weights:" in done.stdout and "Wrote" in done.stdout
+    assert "Traceback" not in done.stderr
+    with Image.open(photos / "out.png") as result:
+        assert result.size == (64, 48)
+        pixels = np.asarray(result, dtype=np.float32)
+    assert pixels.std() > 5  # an image, not a flat fill
+
+    # A second run must not overwrite the result without --force.
+    before = (photos / "out.png").read_bytes()
+    again = run_cli("stylize", "content.png", "style.jpg", "-o", "out.png", "--size", "64",
+                    "--steps", "2", cwd=photos)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and "Traceback" not in again.stderr
+    assert (photos / "out.png").read_bytes() == before
+    forced = run_cli("stylize", "content.png", "style.jpg", "-o", "out.png", "--size", "64",
+                     "--steps", "2", "--force", "--quiet", cwd=photos)
+    assert forced.returncode == 0, forced.stderr
+
+
+def _zero_width_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    header = (0).to_bytes(4, "big") + (5).to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+def _bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
+    (folder / "notes.jpg").write_text("this is text, not a picture")
+    (folder / "empty.png").write_bytes(_zero_width_png())
+    Image.new("1", (10_000, 6_000)).save(folder / "bomb.png")  # 60 megapixels, tiny file
+    (folder / "a_file").write_text("x")
+    ok = ["content.png", "style.jpg"]
+    return {
+        "missing file": (["missing.jpg", "style.jpg", "-o", "o.png"], "No such file"),
+        "not an image": (["notes.jpg", "style.jpg", "-o", "o.png"], "not an image"),
+        "decompression bomb": (["bomb.png", "style.jpg", "-o", "o.png"], "pixels"),
+        "zero-size image": (["content.png", "empty.png", "-o", "o.png"], "empty|zero|not an image"),
+        "unwritable folder": ([*ok, "-o", "/proc/nst_out.png"], "not writable"),
+        "folder is a file": ([*ok, "-o", "a_file/o.png"], "cannot save"),
+        "size 0": ([*ok, "-o", "o.png", "--size", "0"], "--size"),
+        "size text": ([*ok, "-o", "o.png", "--size", "big"], "not a whole number"),
+        "steps negative": ([*ok, "-o", "o.png", "--steps", "-3"], "--steps"),
+        "weight nan": ([*ok, "-o", "o.png", "--style-weight", "nan"], "--style-weight"),
+        "weight negative": ([*ok, "-o", "o.png", "--tv-weight", "-1"], "--tv-weight"),
+        "bad optimizer": ([*ok, "-o", "o.png", "--optimizer", "sgd"], "--optimizer"),
+        "unknown name": (["tubingen", "starry_nigth", "-o", "o.png"], "did you mean 'starry_night'"),
+        "bad weights": ([*ok, "-o", "o.png", "--weights", "nowhere.h5"], "--weights"),
+        "bad suffix": ([*ok, "-o", "o.gif"], r"\.png"),
+    }
+
+
+@pytest.mark.parametrize("case", [
+    "missing file", "not an image", "decompression bomb", "zero-size image", "unwritable folder",
+    "folder is a file", "size 0", "size text", "steps negative", "weight nan", "weight negative",
+    "bad optimizer", "unknown name", "bad weights", "bad suffix",
+])
+def test_bad_input_gives_one_line_and_exit_2(photos, case, capsys, monkeypatch):
+    args, pattern = _bad_inputs(photos)[case]
+    monkeypatch.chdir(photos)
+    with pytest.raises(SystemExit) as exited:
+        raise SystemExit(main(["stylize", *args]))
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "error" in lines[0] and "Traceback" not in err
+    assert re.search(pattern, lines[0]), lines[0]
+    assert not (photos / "o.png").exists()
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(photos):
+    done = run_cli("stylize", "missing.jpg", "style.jpg", "-o", "o.png", cwd=photos)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+
+
+def test_list_names_the_built_in_images(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "starry_night" in out and "grace_hopper" in out and "mosaic" in out
