@@ -22,7 +22,6 @@ Typical use::
 from __future__ import annotations
 
 import difflib
-import hashlib
 import http.client
 import os
 import re
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import NSTError
+from .files import file_hash
 
 if TYPE_CHECKING:  # heavy imports only for type checkers; loaded lazily at run time
     import pandas as pd
@@ -175,15 +175,6 @@ def _mirror_file(entry: ImageEntry) -> Path | None:
 # --------------------------------------------------------------------------- files
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_file(url: str, dest: Path, sha256: str = "", timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
     """Download ``url`` to ``dest`` through a temporary file beside it, checking ``sha256``.
 
@@ -197,7 +188,7 @@ def download_file(url: str, dest: Path, sha256: str = "", timeout: float = DOWNL
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
             shutil.copyfileobj(response, out)
-        got = sha256_of(tmp)
+        got = file_hash(tmp)
         if sha256 and got != sha256:
             raise NSTError(f"The file downloaded from {url} has sha256 {got} instead of {sha256}: "
                            f"the server sent a different file, so download it yourself from a "
@@ -262,13 +253,13 @@ def _find_local(entry: ImageEntry) -> tuple[Path, str] | None:
         return project, "project"
     cached = _cache_file(entry)
     if cached.is_file():
-        if not entry.sha256 or sha256_of(cached) == entry.sha256:
+        if not entry.sha256 or file_hash(cached) == entry.sha256:
             return cached, "cache"
         warnings.warn(f"{cached} is damaged (wrong sha256); deleting it and fetching {entry.name} again.")
         cached.unlink(missing_ok=True)
     mirrored = _mirror_file(entry)
     if mirrored is not None and mirrored.is_file():
-        if not entry.sha256 or sha256_of(mirrored) == entry.sha256:
+        if not entry.sha256 or file_hash(mirrored) == entry.sha256:
             return mirrored, "mirror"
         warnings.warn(f"Skipping {mirrored}: its sha256 is not that of {entry.name} "
                       f"({entry.sha256[:12]}...); replace it with the right file.")

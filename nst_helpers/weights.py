@@ -20,7 +20,6 @@ corrupted or truncated one is reported and fetched again.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import pickle
@@ -35,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import NSTError
+from .files import file_hash
 
 # VGG19's 16 conv layers in Keras' names: (name, input channels, output channels).
 VGG19_CONV_LAYERS: list[tuple[str, int, int]] = [
@@ -103,18 +103,6 @@ def keras_cache_file() -> Path:
 def compact_cache_file() -> Path:
     """Where the converted compact weights are cached (beside Keras' own file)."""
     return keras_cache_dir() / COMPACT_FILENAME
-
-
-# ----------------------------------------------------------------------------- hashes
-
-
-def file_hash(path: Path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- the legacy torch pickle

@@ -1,5 +1,6 @@
 """The command line: one real run end to end, and every bad input ending in one line, exit 2."""
 
+import os
 import re
 import subprocess
 import sys
@@ -118,3 +119,14 @@ def test_list_names_the_built_in_images(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "starry_night" in out and "grace_hopper" in out and "mosaic" in out
+
+
+def test_fetch_gets_weights_and_every_image(tmp_path, monkeypatch, capsys):
+    if not os.environ.get("NST_DATA_MIRROR"):
+        pytest.skip("needs the local image mirror (NST_DATA_MIRROR); the network is not used in tests")
+    monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["fetch"]) == 0
+    out = capsys.readouterr().out
+    assert "VGG19 weights:" in out
+    for name in ("starry_night", "tubingen", "grace_hopper", "swirls"):
+        assert f"{name}:" in out
