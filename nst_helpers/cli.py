@@ -71,6 +71,13 @@ def _weight(text: str) -> float:
     return value
 
 
+def _scale(text: str) -> float:
+    value = _weight(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .optimize import CONTENT_WEIGHT, INITS, OPTIMIZERS, STYLE_WEIGHT, TV_WEIGHT
 
@@ -82,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("stylize", help="paint a photo in the style of a painting",
                               description="Paint CONTENT in the style of STYLE and write the result.")
     run.add_argument("content", metavar="CONTENT", help="content image: a file or a name from `list`")
-    run.add_argument("style", metavar="STYLE", help="style image: a file or a name from `list`")
+    run.add_argument("style", metavar="STYLE", nargs="?",
+                     help="style image: a file or a name from `list` (or use --style for several)")
     run.add_argument("-o", "--output", required=True, metavar="OUT.png",
                      help="where to write the result (.png, .jpg or .jpeg)")
     run.add_argument("--size", type=_size, default=None,
@@ -100,6 +108,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=0, help="seed for --init noise (default 0)")
     run.add_argument("--weights", default="auto",
                      help="auto (default), imagenet, compact, or a .h5/.npz/.whl/.bin file")
+    controls = run.add_argument_group("controls (notebook 06)")
+    controls.add_argument("--style", dest="styles", nargs="+", metavar="IMAGE",
+                          help="one or more style images instead of STYLE")
+    controls.add_argument("--style-blend", nargs="+", type=_weight, metavar="W",
+                          help="one weight per style, summing to 1 (default: equal)")
+    controls.add_argument("--mask", dest="masks", nargs="+", metavar="MASK",
+                          help="one mask image per style: white = this style here, black = keep the photo")
+    controls.add_argument("--preserve-colors", choices=("luminance", "histogram"),
+                          help="keep the photo's colours: stylize the luminance only, or "
+                               "recolour the style to the photo's colours first")
+    controls.add_argument("--style-scale", type=_scale, default=1.0,
+                          help="style image size relative to the result; >1 = bigger strokes (default 1)")
+    controls.add_argument("--pyramid", type=_positive_int, default=1,
+                          help="coarse-to-fine levels, e.g. --size 1024 --pyramid 3 runs 256, 512, 1024 px")
+    controls.add_argument("--content-layers", nargs="+", metavar="LAYER", default=None,
+                          help="VGG19 content layer(s) (default block4_conv2)")
+    controls.add_argument("--style-layers", nargs="+", metavar="LAYER", default=None,
+                          help="VGG19 style layers (default block1_conv1 ... block5_conv1)")
+    controls.add_argument("--style-layer-weights", nargs="+", type=_weight, metavar="W",
+                          help="one weight per style layer (default: equal)")
     run.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -116,18 +144,35 @@ def run_stylize(args: argparse.Namespace) -> int:
     from .data import resolve_image
     from .images import check_writable, load_image, save_image
     from .optimize import stylize
+    from .vgg import CONTENT_LAYERS, STYLE_LAYERS, check_layers
+
+    if (args.style is None) == (args.styles is None):
+        raise NSTError("give the style image either as STYLE or with --style, exactly once")
+    style_names = args.styles or [args.style]
+    style_layers = check_layers(args.style_layers or STYLE_LAYERS)
+    content_layers = check_layers(args.content_layers or CONTENT_LAYERS)
+    layer_weights = None
+    if args.style_layer_weights is not None:
+        if len(args.style_layer_weights) != len(style_layers):
+            raise NSTError(f"--style-layer-weights needs {len(style_layers)} numbers, one per style layer")
+        layer_weights = dict(zip(style_layers, args.style_layer_weights))
+    mask_paths = [resolve_image(m) for m in args.masks] if args.masks else None
 
     output = check_writable(args.output, overwrite=args.force)  # fail before the long run
     size = args.size or config.defaults().size
     content = load_image(resolve_image(args.content), max_dim=size)
-    style = load_image(resolve_image(args.style), max_dim=size)
-    print(f"Content {args.content} ({content.shape[2]}x{content.shape[1]}), style {args.style}; "
-          f"{args.optimizer}, {args.steps or config.defaults().steps} steps"
+    styles = [load_image(resolve_image(name)) for name in style_names]  # stylize sizes them
+    print(f"Content {args.content} ({content.shape[2]}x{content.shape[1]}), style "
+          f"{' + '.join(style_names)}; {args.optimizer}, {args.steps or config.defaults().steps} steps"
+          + (f", {args.pyramid} pyramid levels" if args.pyramid > 1 else "")
           + (" (quick mode)" if config.quick_mode() else ""), flush=True)
     result = stylize(
-        content, style, steps=args.steps, optimizer=args.optimizer,
+        content, styles, steps=args.steps, optimizer=args.optimizer,
         content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, init=args.init, seed=args.seed, weights=args.weights,
+        tv_weight=args.tv_weight, content_layers=content_layers, style_layers=style_layers,
+        style_layer_weights=layer_weights, style_blend=args.style_blend, style_masks=mask_paths,
+        style_scale=args.style_scale, preserve_colors=args.preserve_colors, pyramid=args.pyramid,
+        init=args.init, seed=args.seed, weights=args.weights,
         progress=not args.quiet, log=lambda line: print(line, flush=True),
     )
     save_image(result.image, output, overwrite=args.force)

@@ -28,6 +28,7 @@ import tensorflow as tf
 from . import config
 from .errors import NSTError
 from .losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_total
+from .masks import masked_gram_matrix
 from .vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
 from .weights import WeightsSource
 
@@ -41,6 +42,8 @@ STYLE_WEIGHT = 5e-4
 TV_WEIGHT = 1e4
 
 OPTIMIZERS = ("lbfgs", "adam")
+HISTORY_COLUMNS = ["step", "seconds", "total", "content", "style", "tv", "size"]
+MIN_SIDE = 16  # pixels: VGG19 halves the image 4 times before block5_conv1
 INITS = ("content", "style", "noise")
 
 Terms = dict[str, float]
@@ -48,35 +51,58 @@ Callback = Callable[[int, tf.Tensor, Terms], None]
 
 
 class StyleTransferLoss:
-    """The Gatys et al. objective for one content and one style image.
+    """The Gatys et al. objective for one content image and one or more style images.
 
     Targets (content features P, style Grams A) are computed once, here. Calling
     ``loss.terms(image)`` returns a dict of scalar tensors ``content``, ``style``,
     ``tv`` and ``total`` for an image of shape (1, H, W, 3) in [0, 1];
     ``loss.value_and_gradient(image)`` returns (terms, d total / d image).
+
+    Several styles: pass a list of style images and ``style_blend`` weights (summing to
+    1). Without masks their Gram matrices are blended, A = sum_k b_k A_k, which mixes the
+    textures everywhere; with ``style_masks`` (one (1, H, W, 1) mask per style) style k is
+    matched only inside mask k (masked Gram matrices) and the region losses are summed
+    with weights b_k.
     """
 
     def __init__(self, extractor: FeatureExtractor, content_image: tf.Tensor,
-                 style_image: tf.Tensor, content_weight: float = CONTENT_WEIGHT,
+                 style_image: tf.Tensor | Sequence[tf.Tensor], content_weight: float = CONTENT_WEIGHT,
                  style_weight: float = STYLE_WEIGHT, tv_weight: float = TV_WEIGHT,
                  content_layers: Sequence[str] = CONTENT_LAYERS,
                  style_layers: Sequence[str] = STYLE_LAYERS,
-                 style_layer_weights: Mapping[str, float] | None = None):
+                 style_layer_weights: Mapping[str, float] | None = None,
+                 style_blend: Sequence[float] | None = None,
+                 style_masks: Sequence[tf.Tensor] | None = None):
         missing = [n for n in (*content_layers, *style_layers) if n not in extractor.layers]
         if missing:
             raise NSTError(f"the feature extractor does not compute {missing}")
         for label, value in (("content", content_weight), ("style", style_weight), ("tv", tv_weight)):
             if not np.isfinite(value) or value < 0:
                 raise NSTError(f"the {label} weight must be a finite number >= 0, not {value}")
+        styles = list(style_image) if isinstance(style_image, (list, tuple)) else [style_image]
+        self.blend = check_blend(style_blend, len(styles))
+        if style_masks is not None and len(style_masks) != len(styles):
+            raise NSTError(f"give one mask per style: {len(styles)} style(s), {len(style_masks)} mask(s)")
+        self.masks = [tf.constant(m, tf.float32) for m in style_masks] if style_masks is not None else None
+        for index, mask in enumerate(self.masks or []):
+            if float(tf.reduce_max(mask)) <= 0:
+                raise NSTError(f"mask {index + 1} selects no pixel (it is all black): nothing would get that style")
         self.extractor = extractor
         self.content_layers = list(content_layers)
         self.style_layers = list(style_layers)
         self.style_layer_weights = dict(style_layer_weights) if style_layer_weights else None
         self.weights = (float(content_weight), float(style_weight), float(tv_weight))
         content_features = extractor(content_image)
-        style_features = extractor(style_image)
         self.content_targets = {n: tf.constant(content_features[n]) for n in self.content_layers}
-        self.style_targets = {n: tf.constant(gram_matrix(style_features[n])) for n in self.style_layers}
+        per_style = []
+        for style in styles:
+            features = extractor(style)
+            per_style.append({n: tf.constant(gram_matrix(features[n])) for n in self.style_layers})
+        self.style_targets_per_style = per_style
+        self.style_targets = {  # the blended targets (the plain targets for one style)
+            n: tf.add_n([b * grams[n] for b, grams in zip(self.blend, per_style)])
+            for n in self.style_layers
+        }
         self._compiled = tf.function(self._value_and_gradient, reduce_retracing=True)
 
     def terms(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -84,8 +110,15 @@ class StyleTransferLoss:
         content = tf.add_n([
             content_loss(features[n], self.content_targets[n]) for n in self.content_layers
         ]) / len(self.content_layers)
-        grams = {n: gram_matrix(features[n]) for n in self.style_layers}
-        style = style_loss(grams, self.style_targets, self.style_layer_weights)
+        if self.masks is None:
+            grams = {n: gram_matrix(features[n]) for n in self.style_layers}
+            style = style_loss(grams, self.style_targets, self.style_layer_weights)
+        else:
+            style = tf.add_n([
+                b * style_loss({n: masked_gram_matrix(features[n], mask) for n in self.style_layers},
+                               targets, self.style_layer_weights)
+                for b, mask, targets in zip(self.blend, self.masks, self.style_targets_per_style)
+            ])
         tv = total_variation_loss(image)
         total = weighted_total(content, style, tv, *self.weights)
         return {"total": total, "content": content, "style": style, "tv": tv}
@@ -128,6 +161,20 @@ class StyleResult:
         return float(self.history["seconds"].iloc[-1]) if len(self.history) else 0.0
 
 
+def check_blend(blend: Sequence[float] | None, count: int) -> list[float]:
+    """Blend weights for ``count`` styles: equal by default; else ``count`` numbers >= 0 summing to 1."""
+    if blend is None:
+        return [1.0 / count] * count
+    blend = [float(b) for b in blend]
+    if len(blend) != count:
+        raise NSTError(f"give one blend weight per style: {count} style(s), {len(blend)} weight(s)")
+    if any(not np.isfinite(b) or b < 0 for b in blend):
+        raise NSTError(f"blend weights must be numbers >= 0, not {blend}")
+    if abs(sum(blend) - 1.0) > 1e-3:
+        raise NSTError(f"blend weights must sum to 1, but {' + '.join(f'{b:g}' for b in blend)} = {sum(blend):g}")
+    return blend
+
+
 def initial_image(init: str, content: tf.Tensor, style: tf.Tensor, seed: int = 0) -> tf.Tensor:
     """Starting image of the content's shape: the content itself, the style resized to
     it, or uniform noise in [0, 1] (deterministic for a seed)."""
@@ -142,12 +189,18 @@ def initial_image(init: str, content: tf.Tensor, style: tf.Tensor, seed: int = 0
 
 
 class _Tracker:
-    """Keeps the history, the best image so far, the progress bar and the callback."""
+    """Keeps the history, the best image so far, the progress bar and the callback.
+
+    With a coarse-to-fine pyramid one tracker serves every level: ``start_level``
+    forgets the best image of the previous, smaller level (losses at different sizes
+    are not comparable) and tags the following rows with the level's size.
+    """
 
     def __init__(self, steps: int, callback: Callback | None, callback_every: int, progress: bool):
         from tqdm.auto import tqdm
 
         self.rows: list[dict] = []
+        self.size = 0
         self.best_total = np.inf
         self.best_image: np.ndarray | None = None
         self.best_step = 0
@@ -155,13 +208,18 @@ class _Tracker:
         self.callback, self.callback_every = callback, max(1, int(callback_every))
         self.bar = tqdm(total=steps, desc="stylizing", unit="step", disable=not progress)
 
+    def start_level(self, size: int) -> None:
+        self.size = size
+        self.best_total, self.best_image = np.inf, None
+
     def consider(self, image: np.ndarray, total: float, step: int) -> None:
         """Remember ``image`` if it is the best seen so far."""
         if np.isfinite(total) and total < self.best_total:
             self.best_total, self.best_image, self.best_step = total, image.copy(), step
 
     def record(self, step: int, terms: Terms, image: np.ndarray) -> None:
-        self.rows.append({"step": step, "seconds": time.perf_counter() - self.start, **terms})
+        self.rows.append({"step": step, "seconds": time.perf_counter() - self.start,
+                          **terms, "size": self.size})
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{terms['total']:.4g}")
         if self.callback is not None and step % self.callback_every == 0:
@@ -230,6 +288,8 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
             content_layers: Sequence[str] = CONTENT_LAYERS,
             style_layers: Sequence[str] = STYLE_LAYERS,
             style_layer_weights: Mapping[str, float] | None = None,
+            style_blend: Sequence[float] | None = None, style_masks: Sequence | None = None,
+            style_scale: float = 1.0, preserve_colors: str | None = None, pyramid: int = 1,
             init: str = "content", seed: int = 0, learning_rate: float = 0.02,
             pooling: str = "max", weights: str | os.PathLike = "auto",
             extractor: FeatureExtractor | None = None,
@@ -238,15 +298,27 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker and Bethge 2015).
 
     Args:
-        content, style: images as (1, H, W, 3) tensors in [0, 1], file paths, or names
-            from :data:`nst_helpers.data.MANIFEST` (e.g. ``"tubingen"``, ``"starry_night"``).
-        size: longest side of the result in pixels; the style image is resized to the
-            same longest side. Default: 512 (64 in quick mode). ``None`` with a tensor
-            keeps the tensor's size.
-        steps: optimizer iterations. Default: 100 (5 in quick mode).
+        content: the photo: a (1, H, W, 3) tensor in [0, 1], a file path, or a name from
+            :data:`nst_helpers.data.MANIFEST` (e.g. ``"tubingen"``).
+        style: the painting, in the same forms (e.g. ``"starry_night"``), or a list of them.
+        size: longest side of the result in pixels. Default: 512 (64 in quick mode).
+            ``None`` with a tensor keeps the tensor's size.
+        steps: optimizer iterations in all (split over pyramid levels). Default: 100
+            (5 in quick mode).
         optimizer: ``"lbfgs"`` (default) or ``"adam"``.
         content_weight, style_weight, tv_weight: alpha, beta, gamma of the objective.
         content_layers, style_layers, style_layer_weights: which VGG19 layers, and w_l.
+        style_blend: one weight per style, summing to 1 (default: equal).
+        style_masks: one mask per style (file, array or tensor; 1 = this style here),
+            see :mod:`nst_helpers.masks`. Outside all masks only the content acts.
+        style_scale: the style image's longest side relative to the result's. VGG sees
+            texture at a fixed scale in pixels, so a style image scaled up (2.0) paints
+            larger brush strokes and one scaled down (0.5) smaller ones.
+        preserve_colors: ``None``, ``"luminance"`` (stylize the luminance only, keep the
+            photo's colours) or ``"histogram"`` (recolour the style to the photo's colours
+            first), see :mod:`nst_helpers.color`.
+        pyramid: number of coarse-to-fine levels; 3 at size 1024 runs at 256, 512 and 1024
+            px, each level starting from the previous result, upsampled.
         init: start from ``"content"`` (default), ``"style"`` or ``"noise"``.
         seed: for the noise initialisation.
         learning_rate: Adam's step size (pixels are in [0, 1]).
@@ -256,56 +328,122 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
         progress: show a progress bar.
         log: receives informational lines (the weights source among them).
     Returns:
-        a :class:`StyleResult` with the best image and the loss history.
+        a :class:`StyleResult` with the best image and the loss history (one row per step,
+        with the ``size`` of the level it ran at).
     """
+    from .color import check_preserve_colors, combine_luminance, luminance_image, \
+        match_color_histogram, match_luminance
     from .data import load_content, load_style  # local import: data is optional for tensors
+    from .images import resize_max_dim, resize_to
+    from .masks import as_mask
 
     defaults = config.defaults()
     steps = _positive_int(defaults.steps if steps is None else steps, "steps")
+    pyramid = _positive_int(pyramid, "pyramid")
     if optimizer not in OPTIMIZERS:
         raise NSTError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     if init not in INITS:
         raise NSTError(f"init must be one of {INITS}, not {init!r}")
     if not (np.isfinite(learning_rate) and learning_rate > 0):
         raise NSTError(f"learning_rate must be > 0, not {learning_rate}")
+    if not (np.isfinite(style_scale) and style_scale > 0):
+        raise NSTError(f"style_scale must be a number > 0 (1 = same size as the result), not {style_scale}")
+    check_preserve_colors(preserve_colors)
+    if steps < pyramid:
+        raise NSTError(f"{steps} steps cannot be split over {pyramid} pyramid levels")
     if size is None and not isinstance(content, (tf.Tensor, np.ndarray)):
         size = defaults.size
     if size is not None:
         size = _positive_int(size, "size")
 
     content_image = _as_image(content, size, load_content)
-    style_image = _as_image(style, max(content_image.shape[1:3]), load_style)
+    height, width = content_image.shape[1:3]
+    full_size = max(height, width)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    check_blend(style_blend, len(styles))
+    style_size = round(full_size * style_scale)
+    if not 16 <= style_size <= 4096:
+        raise NSTError(f"style_scale {style_scale:g} makes the style image {style_size} px; keep it in 16..4096")
+    style_images = [_as_image(s, style_size, load_style) for s in styles]
+    masks = None
+    if style_masks is not None:
+        if len(style_masks) != len(styles):
+            raise NSTError(f"give one mask per style: {len(styles)} style(s), {len(style_masks)} mask(s)")
+        masks = [as_mask(m, height, width) for m in style_masks]
+
+    if preserve_colors == "histogram":
+        style_images = [match_color_histogram(s, content_image) for s in style_images]
+    elif preserve_colors == "luminance":
+        style_images = [match_luminance(s, content_image) for s in style_images]
 
     if extractor is None:
         extractor = FeatureExtractor([*style_layers, *content_layers], weights=weights,
                                      pooling=pooling, log=log)
         log(extractor.source.describe())
-    loss = StyleTransferLoss(extractor, content_image, style_image, content_weight, style_weight,
-                             tv_weight, content_layers, style_layers, style_layer_weights)
-    start = initial_image(init, content_image, style_image, seed)
 
-    tracker = _Tracker(steps, callback, callback_every or defaults.preview_every, progress)
-    interrupted = False
+    def finish(image: tf.Tensor) -> tf.Tensor:
+        """What the user sees: put the photo's colours back in luminance mode."""
+        if preserve_colors != "luminance":
+            return image
+        return combine_luminance(image, resize_to(content_image, *image.shape[1:3]))
+
+    user_callback = callback
+    if callback is not None and preserve_colors == "luminance":
+        user_callback = lambda step, image, terms: callback(step, finish(image), terms)  # noqa: E731
+
+    sizes = [round(full_size / 2 ** (pyramid - 1 - level)) for level in range(pyramid)]
+    smallest_side = min(height, width) * sizes[0] / full_size
+    if smallest_side < MIN_SIDE:
+        raise NSTError(
+            f"the image is too small for {pyramid} pyramid level(s): the first level would be "
+            f"{smallest_side:.0f} px on its short side, and VGG19 needs {MIN_SIDE}; use fewer levels"
+        )
+    level_steps = [steps // pyramid + (1 if level < steps % pyramid else 0) for level in range(pyramid)]
+    tracker = _Tracker(steps, user_callback, callback_every or defaults.preview_every, progress)
+    interrupted, image = False, None
     try:
-        if optimizer == "adam":
-            run_adam(loss, start, steps, tracker, learning_rate)
-        else:
-            run_lbfgs(loss, start, steps, tracker)
+        for level, (level_size, level_count) in enumerate(zip(sizes, level_steps)):
+            level_content = content_image if level_size == full_size else resize_max_dim(content_image, level_size)
+            scale = level_size / full_size
+            level_styles = [s if scale == 1 else resize_max_dim(s, max(16, round(max(s.shape[1:3]) * scale)))
+                            for s in style_images]
+            if preserve_colors == "luminance":
+                level_content = luminance_image(level_content)
+            loss = StyleTransferLoss(extractor, level_content, level_styles, content_weight,
+                                     style_weight, tv_weight, content_layers, style_layers,
+                                     style_layer_weights, style_blend, masks)
+            if image is None:
+                start = initial_image(init, level_content, level_styles[0], seed)
+            else:  # continue from the previous level's result, upsampled
+                start = resize_to(image, *level_content.shape[1:3])
+            tracker.start_level(max(level_content.shape[1:3]))
+            if optimizer == "adam":
+                run_adam(loss, start, level_count, tracker, learning_rate)
+            else:
+                run_lbfgs(loss, start, level_count, tracker)
+            image = tf.constant(tracker.best_image) if tracker.best_image is not None else start
     except KeyboardInterrupt:
         interrupted = True
         log(f"Interrupted after {len(tracker.rows)} steps; returning the best image so far.")
+        if tracker.best_image is not None:
+            image = tf.constant(tracker.best_image)
     finally:
         tracker.close()
-    best = tracker.best_image if tracker.best_image is not None else start.numpy()
+    if image is None:
+        image = initial_image(init, content_image, style_images[0], seed)
+    if image.shape[1:3] != content_image.shape[1:3]:  # interrupted at a coarse level
+        image = resize_to(image, height, width)
     settings = {
-        "size": max(content_image.shape[1:3]), "steps": steps, "optimizer": optimizer,
+        "size": full_size, "steps": steps, "optimizer": optimizer,
         "content_weight": content_weight, "style_weight": style_weight, "tv_weight": tv_weight,
         "content_layers": list(content_layers), "style_layers": list(style_layers),
+        "style_blend": check_blend(style_blend, len(styles)), "style_scale": style_scale,
+        "preserve_colors": preserve_colors, "pyramid": pyramid, "masks": masks is not None,
         "init": init, "seed": seed, "pooling": extractor.pooling,
     }
     return StyleResult(
-        image=tf.constant(best, tf.float32),
-        history=pd.DataFrame(tracker.rows, columns=["step", "seconds", "total", "content", "style", "tv"]),
+        image=tf.constant(finish(tf.convert_to_tensor(image, tf.float32)), tf.float32),
+        history=pd.DataFrame(tracker.rows, columns=HISTORY_COLUMNS),
         best_step=tracker.best_step, interrupted=interrupted,
         weights_source=extractor.source, settings=settings,
     )

@@ -55,6 +55,20 @@ def test_stylize_end_to_end_at_64_px_on_real_weights(photos):
     assert forced.returncode == 0, forced.stderr
 
 
+def test_controls_from_the_command_line(photos):
+    # Two styles blended, photo colours kept, a mask, and two coarse-to-fine levels.
+    Image.new("L", (80, 60), 255).save(photos / "all.png")
+    Image.new("L", (80, 60), 255).save(photos / "all2.png")
+    done = run_cli("stylize", "content.png", "--style", "style.jpg", "content.png",
+                   "--style-blend", "0.7", "0.3", "--mask", "all.png", "all2.png",
+                   "--preserve-colors", "luminance", "--pyramid", "2", "--style-scale", "1.5",
+                   "--size", "64", "--steps", "4", "-o", "controls.png", "--quiet", cwd=photos)
+    assert done.returncode == 0, done.stderr
+    assert "2 pyramid levels" in done.stdout
+    with Image.open(photos / "controls.png") as result:
+        assert result.size == (64, 48)
+
+
 def _zero_width_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -70,8 +84,19 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
     (folder / "empty.png").write_bytes(_zero_width_png())
     Image.new("1", (10_000, 6_000)).save(folder / "bomb.png")  # 60 megapixels, tiny file
     (folder / "a_file").write_text("x")
+    Image.new("L", (40, 10), 255).save(folder / "wide_mask.png")  # content is 80x60
     ok = ["content.png", "style.jpg"]
+    two = ["content.png", "--style", "style.jpg", "content.png"]
     return {
+        "blend not summing to 1": ([*two, "-o", "o.png", "--style-blend", "0.7", "0.2"], "sum to 1"),
+        "blend count": ([*two, "-o", "o.png", "--style-blend", "1"], "one blend weight per style"),
+        "mask of wrong size": ([*ok, "-o", "o.png", "--mask", "wide_mask.png"], "mask"),
+        "style scale 0": ([*ok, "-o", "o.png", "--style-scale", "0"], "--style-scale"),
+        "style twice": ([*ok, "--style", "style.jpg", "-o", "o.png"], "exactly once"),
+        "no style": (["content.png", "-o", "o.png"], "exactly once"),
+        "layer weights count": ([*ok, "-o", "o.png", "--style-layer-weights", "1", "2"], "5 numbers"),
+        "unknown layer": ([*ok, "-o", "o.png", "--content-layers", "block9_conv9"], "unknown VGG19 layer"),
+        "too many levels": ([*ok, "-o", "o.png", "--size", "64", "--pyramid", "4"], "too small"),
         "missing file": (["missing.jpg", "style.jpg", "-o", "o.png"], "No such file"),
         "not an image": (["notes.jpg", "style.jpg", "-o", "o.png"], "not an image"),
         "decompression bomb": (["bomb.png", "style.jpg", "-o", "o.png"], "pixels"),
@@ -91,6 +116,8 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
 
 
 @pytest.mark.parametrize("case", [
+    "blend not summing to 1", "blend count", "mask of wrong size", "style scale 0", "style twice",
+    "no style", "layer weights count", "unknown layer", "too many levels",
     "missing file", "not an image", "decompression bomb", "zero-size image", "unwritable folder",
     "folder is a file", "size 0", "size text", "steps negative", "weight nan", "weight negative",
     "bad optimizer", "unknown name", "bad weights", "bad suffix",

@@ -54,7 +54,7 @@ def test_stylize_lowers_the_loss(extractor, images, optimizer):
                      callback_every=2, learning_rate=0.05)
     history = result.history
     assert isinstance(history, pd.DataFrame)
-    assert list(history.columns) == ["step", "seconds", "total", "content", "style", "tv"]
+    assert list(history.columns) == ["step", "seconds", "total", "content", "style", "tv", "size"]
     assert len(history) >= 3 and history["total"].iloc[-1] < history["total"].iloc[0]
     assert seen and all(step % 2 == 0 for step in seen)
     image = result.image.numpy()
