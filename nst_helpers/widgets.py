@@ -1,0 +1,389 @@
+"""The style studio: a small ipywidgets application for class (notebook 07).
+
+``studio = StyleStudio(); studio.show()`` displays:
+
+* two pickers (content, style) with thumbnails of the built-in images and an upload
+  button for your own photo (ipywidgets 7 and 8 upload values both handled; a file that
+  is not an image gets a message, not a traceback);
+* sliders and choices for size, steps, the three loss weights, optimizer, starting image,
+  colour preservation and a second style to blend in;
+* Run / Stop / Save buttons, a progress bar, a preview and a loss plot updated in place,
+  and a side-by-side comparison of the last results with their settings.
+
+The optimization runs in a worker thread, so the kernel stays free to receive the Stop
+click: Stop sets a flag that the preview callback turns into ``KeyboardInterrupt``, which
+:func:`nst_helpers.optimize.stylize` answers by returning the best image so far. Only
+core ipywidgets are used, so it works in JupyterLab and in Colab. All logic is in plain
+methods (``run``, ``stop``, ``save``, ``settings``) so that tests can drive it headlessly.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import tensorflow as tf
+
+from . import config
+from .errors import NSTError
+
+THUMBNAIL_PX = 96
+COMPARE_LAST = 4
+
+
+def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
+    """(name, bytes) for each file in a ``FileUpload.value``.
+
+    ipywidgets 8 gives a tuple of dicts with ``name`` and ``content`` (a memoryview);
+    ipywidgets 7 gives a dict ``name -> {"metadata": {...}, "content": bytes}``.
+    """
+    if not value:
+        return []
+    if isinstance(value, dict):  # ipywidgets 7
+        return [(name, bytes(item["content"])) for name, item in value.items()]
+    return [(item["name"], bytes(item["content"])) for item in value]  # ipywidgets 8
+
+
+def png_bytes(image) -> bytes:
+    """PNG file contents of a (1, H, W, 3) or (H, W, 3) image in [0, 1]."""
+    from PIL import Image
+
+    from .images import to_uint8
+
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def loss_plot_png(history, width_px: int = 360, height_px: int = 220) -> bytes:
+    """A small log-scale plot of the total loss per step, as PNG bytes (thread-safe: no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width_px / 100, height_px / 100), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    if len(history):
+        axes.plot(history["step"], history["total"], color="tab:blue")
+        axes.set_yscale("log")
+    axes.set_xlabel("step")
+    axes.set_ylabel("total loss")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def next_free_path(folder: Path, stem: str = "studio", suffix: str = ".png") -> Path:
+    """``folder/stem_001.png``, or the first number whose PNG and JSON do not exist yet."""
+    for number in range(1, 100_000):
+        path = folder / f"{stem}_{number:03d}{suffix}"
+        if not path.exists() and not path.with_suffix(".json").exists():
+            return path
+    raise NSTError(f"{folder} is full of studio results; choose another folder")
+
+
+class ImagePicker:
+    """Choose an image: thumbnails of built-in images, or an uploaded file.
+
+    ``picker.image`` is the chosen image as a (1, H, W, 3) tensor (full size) and
+    ``picker.label`` its name.
+    """
+
+    def __init__(self, title: str, names: list[str], selected: str | None = None):
+        from .data import describe, load_style
+
+        self.title = title
+        self.images: dict[str, tf.Tensor] = {}
+        self.buttons: dict[str, w.Button] = {}
+        cards, missing = [], []
+        for name in names:
+            try:
+                image = load_style(name)
+            except NSTError:
+                missing.append(name)
+                continue
+            self.images[name] = image
+            button = w.Button(description=name, tooltip=describe(name),
+                              layout=w.Layout(width=f"{THUMBNAIL_PX + 8}px"))
+            button.on_click(lambda _, chosen=name: self.select(chosen))
+            self.buttons[name] = button
+            thumbnail = w.Image(value=png_bytes(_thumbnail(image)), format="png",
+                                layout=w.Layout(width=f"{THUMBNAIL_PX}px"))
+            cards.append(w.VBox([thumbnail, button]))
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="Upload")
+        self.upload.observe(self._on_upload, names="value")
+        self.message = w.HTML()
+        note = f" (not available offline: {', '.join(missing)})" if missing else ""
+        header = w.HTML(f"<b>{title}</b>{note}")
+        self.widget = w.VBox([header, w.HBox(cards, layout=w.Layout(flex_flow="row wrap")),
+                              w.HBox([self.upload, self.message])])
+        self.label = ""
+        self.image: tf.Tensor | None = None
+        if self.images:
+            self.select(selected if selected in self.images else next(iter(self.images)))
+
+    def select(self, name: str) -> None:
+        """Choose a built-in image by name."""
+        if name not in self.images:
+            raise NSTError(f"{name!r} is not among {list(self.images)}")
+        self.label, self.image = name, self.images[name]
+        for other, button in self.buttons.items():
+            button.button_style = "success" if other == name else ""
+        self.message.value = ""
+
+    def load_upload(self, name: str, data: bytes) -> bool:
+        """Use an uploaded file; on a bad file show a message and keep the previous choice."""
+        from .images import load_image
+
+        try:
+            image = load_image(data)
+        except NSTError as error:
+            self.message.value = f"<span style='color:#b00'>{name}: {_html(str(error))}</span>"
+            return False
+        self.label, self.image = name, image
+        for button in self.buttons.values():
+            button.button_style = ""
+        self.message.value = f"using <b>{_html(name)}</b> ({image.shape[2]}x{image.shape[1]})"
+        return True
+
+    def _on_upload(self, change) -> None:
+        for name, data in uploaded_files(change["new"]):
+            self.load_upload(name, data)
+
+
+@dataclass
+class StudioRun:
+    """One finished run: its result, settings and the labels of its images."""
+
+    result: Any
+    settings: dict
+    content: str
+    style: str
+
+
+class StyleStudio:
+    """The studio application; see the module docstring."""
+
+    def __init__(self, output_dir: str | Path = "outputs/studio", extractor=None):
+        from .data import MANIFEST
+        from .optimize import CONTENT_WEIGHT, INITS, OPTIMIZERS, STYLE_WEIGHT, TV_WEIGHT
+
+        contents = [n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights]
+        styles = [n for n, e in MANIFEST.items() if e.kind == "style"]
+        self.output_dir = Path(output_dir)
+        self.extractor = extractor
+        self.content = ImagePicker("Content photo", contents, "tubingen")
+        self.style = ImagePicker("Style painting", styles, "starry_night")
+        defaults = config.defaults()
+        style = {"description_width": "110px"}
+        self.size = w.IntSlider(defaults.size, min=32, max=1024, step=32, description="size (px)", style=style)
+        self.steps = w.IntSlider(defaults.steps, min=1, max=500, description="steps", style=style)
+        self.style_weight = w.FloatLogSlider(STYLE_WEIGHT, base=10, min=-6, max=-1, description="style weight", style=style)
+        self.content_weight = w.FloatLogSlider(CONTENT_WEIGHT, base=10, min=-2, max=2, description="content weight", style=style)
+        self.tv_weight = w.FloatLogSlider(TV_WEIGHT, base=10, min=0, max=7, description="TV weight", style=style)
+        self.optimizer = w.Dropdown(options=OPTIMIZERS, value="lbfgs", description="optimizer", style=style)
+        self.init = w.Dropdown(options=INITS, value="content", description="start from", style=style)
+        self.preserve_colors = w.Dropdown(options=[("no", None), ("luminance", "luminance"),
+                                                   ("histogram", "histogram")],
+                                          value=None, description="keep colours", style=style)
+        self.blend_with = w.Dropdown(options=["(none)", *styles], value="(none)", description="blend with", style=style)
+        self.blend = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="first style share", style=style)
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.save_button = w.Button(description="Save", icon="save", disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
+        self.status = w.HTML("Choose images and settings, then press Run.")
+        self.preview = w.Image(format="png", layout=w.Layout(max_width="512px"))
+        self.loss_plot = w.Image(format="png", layout=w.Layout(width="360px"))
+        self.comparison = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.save_button.on_click(lambda _: self.save())
+
+        controls = w.VBox([self.size, self.steps, self.style_weight, self.content_weight, self.tv_weight,
+                           self.optimizer, self.init, self.preserve_colors, self.blend_with, self.blend])
+        buttons = w.HBox([self.run_button, self.stop_button, self.save_button])
+        live = w.HBox([self.preview, self.loss_plot])
+        self.widget = w.VBox([
+            self.content.widget, self.style.widget, controls, buttons, self.progress, self.status,
+            live, w.HTML("<b>Last results</b>"), self.comparison,
+        ])
+        self.history: list[StudioRun] = []
+        self.saved: list[Path] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._running_settings: dict = {}
+        self._last_refresh = 0.0
+
+    # ------------------------------------------------------------------ reading the controls
+
+    def settings(self) -> dict:
+        """The current choices as ``stylize`` keyword arguments (plus the image labels)."""
+        blend = self.blend_with.value != "(none)"
+        return {
+            "content": self.content.label, "style": self.style.label,
+            "blend_with": self.blend_with.value if blend else None,
+            "size": self.size.value, "steps": self.steps.value,
+            "style_weight": self.style_weight.value, "content_weight": self.content_weight.value,
+            "tv_weight": self.tv_weight.value, "optimizer": self.optimizer.value,
+            "init": self.init.value, "preserve_colors": self.preserve_colors.value,
+            "style_blend": [round(self.blend.value, 4), round(1 - self.blend.value, 4)] if blend else None,
+        }
+
+    # ------------------------------------------------------------------ actions
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self, blocking: bool = False) -> None:
+        """Start a run with the current settings (in a worker thread unless ``blocking``)."""
+        if self.running:
+            self.status.value = "A run is already going; press Stop first."
+            return
+        if self.content.image is None or self.style.image is None:
+            self.status.value = "Choose a content image and a style image first."
+            return
+        settings = self.settings()
+        self._running_settings = settings
+        self._stop.clear()
+        self.run_button.disabled, self.stop_button.disabled, self.save_button.disabled = True, False, True
+        self.progress.max, self.progress.value = settings["steps"], 0
+        self.status.value = f"Running {settings['optimizer']} for {settings['steps']} steps at {settings['size']} px..."
+        if blocking:
+            self._work(settings)
+        else:
+            self._thread = threading.Thread(target=self._work, args=(settings,), daemon=True)
+            self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the current run ends (for tests and scripts)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        """Ask the running optimization to end; it keeps the best image so far."""
+        if self.running:
+            self._stop.set()
+            self.status.value = "Stopping after the current step..."
+
+    def save(self) -> Path:
+        """Write the last result as PNG plus its settings as JSON; never overwrites."""
+        from .images import save_image
+
+        if not self.history:
+            raise NSTError("nothing to save yet: press Run first")
+        last = self.history[-1]
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = next_free_path(self.output_dir)
+        save_image(last.result.image, path)
+        record = {
+            **last.settings, "image": path.name, "seconds": round(last.result.seconds, 2),
+            "steps_done": len(last.result.history), "interrupted": last.result.interrupted,
+            "final_loss": float(last.result.history["total"].iloc[-1]) if len(last.result.history) else None,
+            "weights": last.result.weights_source.describe() if last.result.weights_source else None,
+            "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        path.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+        self.saved.append(path)
+        self.status.value = f"Saved <code>{path}</code> and its settings (<code>{path.with_suffix('.json').name}</code>)."
+        return path
+
+    def show(self) -> None:
+        """Display the studio in the notebook."""
+        from IPython.display import display
+
+        display(self.widget)
+
+    # ------------------------------------------------------------------ the run
+
+    def _styles(self, settings: dict) -> list[tf.Tensor]:
+        styles = [self.style.image]
+        name = settings["blend_with"]
+        if name:
+            styles.append(self.style.images[name] if name in self.style.images else _load(name))
+        return styles
+
+    def _work(self, settings: dict) -> None:
+        from .images import resize_max_dim
+        from .optimize import stylize
+        from .vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
+
+        try:
+            if self.extractor is None:
+                self.extractor = FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)
+            result = stylize(
+                resize_max_dim(self.content.image, settings["size"]), self._styles(settings),
+                steps=settings["steps"], optimizer=settings["optimizer"],
+                content_weight=settings["content_weight"], style_weight=settings["style_weight"],
+                tv_weight=settings["tv_weight"], init=settings["init"],
+                preserve_colors=settings["preserve_colors"], style_blend=settings["style_blend"],
+                extractor=self.extractor, callback=self._on_step, callback_every=1,
+                progress=False, log=lambda line: None,
+            )
+        except NSTError as error:
+            self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
+        except Exception as error:  # show, don't lose, an unexpected failure in the thread
+            self.status.value = f"<span style='color:#b00'>Run failed: {type(error).__name__}: {_html(str(error))}</span>"
+        else:
+            self._finish(result, settings)
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+            self.save_button.disabled = not self.history
+
+    def _on_step(self, step: int, image: tf.Tensor, terms: dict) -> None:
+        self.progress.value = min(step, self.progress.max)
+        now = time.perf_counter()
+        if now - self._last_refresh > 0.5 or step == self.progress.max:  # keep the browser calm
+            self._last_refresh = now
+            self.preview.value = png_bytes(image)
+            self.status.value = f"step {step}/{self.progress.max}: loss {terms['total']:.4g}"
+        if self._stop.is_set():
+            raise KeyboardInterrupt  # stylize returns the best image so far
+
+    def _finish(self, result, settings: dict) -> None:
+        run = StudioRun(result, settings, settings["content"], settings["style"])
+        self.history.append(run)
+        self.preview.value = png_bytes(result.image)
+        self.loss_plot.value = loss_plot_png(result.history)
+        how = "stopped early" if result.interrupted else "done"
+        self.status.value = (f"{how}: {len(result.history)} steps in {result.seconds:.1f} s. "
+                             "Press Save to keep it.")
+        self.comparison.children = [_result_card(r) for r in self.history[-COMPARE_LAST:]]
+
+
+def _thumbnail(image: tf.Tensor) -> tf.Tensor:
+    from .images import resize_max_dim
+
+    return resize_max_dim(image, THUMBNAIL_PX)
+
+
+def _load(name: str) -> tf.Tensor:
+    from .data import load_style
+
+    return load_style(name)
+
+
+def _result_card(run: StudioRun) -> w.VBox:
+    s = run.settings
+    blend = f" + {s['blend_with']} ({s['style_blend'][1]:.0%})" if s["blend_with"] else ""
+    lines = [f"{run.content} × {run.style}{blend}",
+             f"{s['size']} px, {len(run.result.history)} {s['optimizer']} steps",
+             f"style {s['style_weight']:.1e}, content {s['content_weight']:.2g}, TV {s['tv_weight']:.1e}",
+             f"start {s['init']}, colours {s['preserve_colors'] or 'from style'}"]
+    thumb = w.Image(value=png_bytes(run.result.image), format="png", layout=w.Layout(width="200px"))
+    return w.VBox([thumb, w.HTML("<br>".join(_html(line) for line in lines))],
+                  layout=w.Layout(margin="0 8px 8px 0"))
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
