@@ -185,14 +185,15 @@ class StyleStudio:
         style = {"description_width": "110px"}
         self.size = w.IntSlider(defaults.size, min=32, max=1024, step=32, description="size (px)", style=style)
         self.steps = w.IntSlider(defaults.steps, min=1, max=500, description="steps", style=style)
-        self.style_weight = w.FloatLogSlider(STYLE_WEIGHT, base=10, min=-6, max=-1, description="style weight", style=style)
+        self.style_weight = w.FloatLogSlider(STYLE_WEIGHT, base=10, min=-6, max=-1, description="style weight",
+                                            readout_format=".1e", style=style)
         self.content_weight = w.FloatLogSlider(CONTENT_WEIGHT, base=10, min=-2, max=2, description="content weight", style=style)
-        self.tv_weight = w.FloatLogSlider(TV_WEIGHT, base=10, min=0, max=7, description="TV weight", style=style)
+        self.tv_weight = w.FloatLogSlider(TV_WEIGHT, base=10, min=0, max=7, description="TV weight",
+                                         readout_format=".1e", style=style)
         self.optimizer = w.Dropdown(options=OPTIMIZERS, value="lbfgs", description="optimizer", style=style)
         self.init = w.Dropdown(options=INITS, value="content", description="start from", style=style)
-        self.preserve_colors = w.Dropdown(options=[("no", None), ("luminance", "luminance"),
-                                                   ("histogram", "histogram")],
-                                          value=None, description="keep colours", style=style)
+        self.preserve_colors = w.Dropdown(options=["no", "luminance", "histogram"], value="no",
+                                          description="keep colours", style=style)
         self.blend_with = w.Dropdown(options=["(none)", *styles], value="(none)", description="blend with", style=style)
         self.blend = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="first style share", style=style)
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
@@ -200,8 +201,9 @@ class StyleStudio:
         self.save_button = w.Button(description="Save", icon="save", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML("Choose images and settings, then press Run.")
-        self.preview = w.Image(format="png", layout=w.Layout(max_width="512px"))
-        self.loss_plot = w.Image(format="png", layout=w.Layout(width="360px"))
+        # Hidden until they have a picture (an empty Image shows a broken-image icon).
+        self.preview = w.Image(format="png", layout=w.Layout(max_width="512px", display="none"))
+        self.loss_plot = w.Image(format="png", layout=w.Layout(width="360px", display="none"))
         self.comparison = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
@@ -233,7 +235,8 @@ class StyleStudio:
             "size": self.size.value, "steps": self.steps.value,
             "style_weight": self.style_weight.value, "content_weight": self.content_weight.value,
             "tv_weight": self.tv_weight.value, "optimizer": self.optimizer.value,
-            "init": self.init.value, "preserve_colors": self.preserve_colors.value,
+            "init": self.init.value,
+            "preserve_colors": None if self.preserve_colors.value == "no" else self.preserve_colors.value,
             "style_blend": [round(self.blend.value, 4), round(1 - self.blend.value, 4)] if blend else None,
         }
 
@@ -344,6 +347,7 @@ class StyleStudio:
         if now - self._last_refresh > 0.5 or step == self.progress.max:  # keep the browser calm
             self._last_refresh = now
             self.preview.value = png_bytes(image)
+            self.preview.layout.display = ""
             self.status.value = f"step {step}/{self.progress.max}: loss {terms['total']:.4g}"
         if self._stop.is_set():
             raise KeyboardInterrupt  # stylize returns the best image so far
@@ -353,6 +357,7 @@ class StyleStudio:
         self.history.append(run)
         self.preview.value = png_bytes(result.image)
         self.loss_plot.value = loss_plot_png(result.history)
+        self.preview.layout.display = self.loss_plot.layout.display = ""
         how = "stopped early" if result.interrupted else "done"
         self.status.value = (f"{how}: {len(result.history)} steps in {result.seconds:.1f} s. "
                              "Press Save to keep it.")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -18,3 +19,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 _MIRROR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 if _MIRROR.is_dir():
     os.environ.setdefault("NST_DATA_MIRROR", str(_MIRROR))
+
+
+@pytest.fixture(scope="session")
+def extractor():
+    """VGG19 features for the default content and style layers, built once per test run."""
+    from nst_helpers.vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
+
+    return FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)

@@ -11,12 +11,7 @@ from nst_helpers.errors import NSTError
 from nst_helpers.losses import gram_matrix
 from nst_helpers.masks import as_mask, masked_gram_matrix, threshold_mask
 from nst_helpers.optimize import StyleTransferLoss, stylize
-from nst_helpers.vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)
+from nst_helpers.vgg import STYLE_LAYERS
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,6 @@ import tensorflow as tf
 
 from nst_helpers.errors import NSTError
 from nst_helpers.optimize import StyleTransferLoss, initial_image, stylize
-from nst_helpers.vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ import pytest
 from PIL import Image
 
 from nst_helpers.errors import NSTError
-from nst_helpers.vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
 from nst_helpers.widgets import StyleStudio, next_free_path, uploaded_files
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)
 
 
 @pytest.fixture
