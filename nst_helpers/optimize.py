@@ -107,9 +107,11 @@ class StyleTransferLoss:
 
     def terms(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         features = self.extractor(image)
-        content = tf.add_n([
-            content_loss(features[n], self.content_targets[n]) for n in self.content_layers
-        ]) / len(self.content_layers)
+        content = tf.constant(0.0)  # no content layers: texture synthesis from the style alone
+        if self.content_layers:
+            content = tf.add_n([
+                content_loss(features[n], self.content_targets[n]) for n in self.content_layers
+            ]) / len(self.content_layers)
         if self.masks is None:
             grams = {n: gram_matrix(features[n]) for n in self.style_layers}
             style = style_loss(grams, self.style_targets, self.style_layer_weights)

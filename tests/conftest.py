@@ -1,24 +1,6 @@
-"""Test-session setup: quick mode everywhere, and the local image mirror when present.
+"""Fixtures shared by the unit tests (quick mode and the mirror are set in ../conftest.py)."""
 
-The notebooks that nbval executes run in kernels that inherit this process's
-environment, so setting the variables here switches them to quick mode too.
-"""
-
-import os
-from pathlib import Path
-
-import matplotlib
 import pytest
-
-matplotlib.use("Agg")
-
-os.environ["NST_QUICK"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-_MIRROR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-if _MIRROR.is_dir():
-    os.environ.setdefault("NST_DATA_MIRROR", str(_MIRROR))
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,11 @@ def test_bad_arguments_are_refused(extractor, images, kwargs, match):
     content, style = images
     with pytest.raises(NSTError, match=match):
         stylize(content, style, extractor=extractor, progress=False, **kwargs)
+
+
+def test_texture_synthesis_needs_no_content_layer(extractor, images):
+    content, style = images
+    result = stylize(content, style, content_layers=[], content_weight=0.0, init="noise", steps=4,
+                     extractor=extractor, progress=False, log=lambda line: None)
+    assert float(result.history["content"].max()) == 0.0
+    assert result.history["style"].iloc[-1] < result.history["style"].iloc[0]
