@@ -228,7 +228,7 @@ class LivePreview:
             ax.grid(True, alpha=0.3)
         fig.tight_layout()
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90)
+        fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")  # keeps a long title
         return buffer.getvalue()
 
     def _draw(self) -> None:
