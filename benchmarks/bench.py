@@ -11,9 +11,10 @@ Measures, on the same machine and images (Tübingen x The Starry Night):
    and for a reference loop configured like TensorFlow's style transfer tutorial (style
    layers block1_conv1..block5_conv1, content layer block5_conv2, Gram / positions, style
    weight 1e-2, content weight 1e4, total variation weight 30 on ``tf.image.total_variation``,
-   Adam with learning rate 0.02, beta_1 0.99, epsilon 0.1, clipping to [0, 1]). Also the
-   achieved GFLOP/s (counted from VGG19's conv layers) against the machine's measured
-   matrix-multiply rate, and the step time the matmul rate would allow.
+   Adam with learning rate 0.02, beta_1 0.99, epsilon 0.1, clipping to [0, 1]), and the
+   package's loss compiled with XLA (``jit_compile``). Also the achieved GFLOP/s (counted
+   from VGG19's conv layers) against the machine's matrix-multiply rate measured in the same
+   interleaved rounds, and the step time that rate would allow.
 2. **Time to quality**: the reference loop runs 1000 Adam steps (its tutorial's length);
    its final loss is the bar. The package's method (``stylize``: L-BFGS from the content
    image) then minimizes the *reference's own objective* until the reference's loss function
@@ -22,7 +23,8 @@ Measures, on the same machine and images (Tübingen x The Starry Night):
    total variation: the tutorial sums |differences|, about 3HW times our mean-based term,
    so our tv_weight is 30 * 3HW. Reported: both wall times and their ratio.
 3. **Peak memory** (resident set) of each loop, from the kernel's high-water mark, reset
-   between phases.
+   before each loop starts; both the process's peak and the peak's rise over the resident
+   set at the loop's start (what the loop itself added) are reported.
 
 Writes ``benchmarks/results.json``, ``benchmarks/bench.png`` and prints a table.
 """
@@ -30,6 +32,7 @@ Writes ``benchmarks/results.json``, ``benchmarks/bench.png`` and prints a table.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -38,6 +41,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(1, str(HERE.parent))  # the package from this checkout, installed or not
 
 import numpy as np  # noqa: E402
 
@@ -48,7 +53,6 @@ from nst_helpers.optimize import StyleTransferLoss  # noqa: E402
 from nst_helpers.vgg import LAYER_ORDER, FeatureExtractor, preprocess  # noqa: E402
 from nst_helpers.weights import VGG19_CONV_LAYERS, load_weights  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 REF_STYLE_LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
 REF_CONTENT_LAYERS = ["block5_conv2"]
 REF_STYLE_WEIGHT, REF_CONTENT_WEIGHT, REF_TV_WEIGHT = 1e-2, 1e4, 30.0
@@ -71,13 +75,12 @@ def machine() -> dict:
             "gpu": [d.name for d in tf.config.list_physical_devices("GPU")]}
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Best float32 matrix-multiply rate of this machine (GFLOP/s), n x n times n x n."""
+def matmul_timer(n: int = 2048):
+    """A function that multiplies two n x n float32 matrices and returns its rate in GFLOP/s."""
     a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
     multiply = tf.function(lambda x, y: tf.matmul(x, y))
     multiply(a, b).numpy()
-    best = min(_timed(lambda: multiply(a, b).numpy()) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
+    return lambda: 2 * n ** 3 / _timed(lambda: multiply(a, b).numpy()) / 1e9
 
 
 def _timed(work) -> float:
@@ -86,18 +89,28 @@ def _timed(work) -> float:
     return time.perf_counter() - start
 
 
-def reset_peak_memory() -> None:
-    """Reset the kernel's resident-set high-water mark (Linux: write 5 to clear_refs)."""
+def reset_peak_memory() -> float:
+    """Reset the kernel's resident-set high-water mark (Linux: write 5 to clear_refs).
+
+    Returns the resident set now (MB): what the phase that follows starts from.
+    """
+    gc.collect()
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
+    return _memory_mb("VmRSS")
 
 
 def peak_memory_mb() -> float:
+    """The resident-set high-water mark since the last reset (MB)."""
+    return _memory_mb("VmHWM")
+
+
+def _memory_mb(field: str) -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -174,27 +187,43 @@ class ReferenceLoop:
 # ----------------------------------------------------------------------------- measurements
 
 
-def step_times(sizes, repeats: int, source) -> dict:
-    """ms per step of the package's loss+gradient and of the reference's train step."""
+def step_times(sizes, repeats: int, source, matmul) -> dict:
+    """ms per step of the package's loss+gradient (plain and XLA-compiled) and of the
+    reference's train step, and the matmul rate, measured in interleaved rounds.
+
+    The machine's speed drifts (other tenants, clock changes), so each round times all
+    four one after the other, after two warm-up calls each, and the medians are kept.
+    """
     rows = {}
     extractor = FeatureExtractor(nst.STYLE_LAYERS + nst.CONTENT_LAYERS, weights=source.path, log=lambda s: None)
     for size in sizes:
         content = nst.load_content("tubingen", size)
         style = nst.load_style("starry_night", size)
-        loss = StyleTransferLoss(extractor, content, style)
-        loss.value_and_gradient(content)  # trace
-        package = np.median([_timed(lambda: loss.value_and_gradient(content)[1].numpy())
-                             for _ in range(repeats)])
+        plain = StyleTransferLoss(extractor, content, style)
+        xla = StyleTransferLoss(extractor, content, style, jit_compile=True)
         reference = ReferenceLoop(content, style, source)
-        reference.step().numpy()  # trace
-        ref = np.median([_timed(lambda: reference.step().numpy()) for _ in range(repeats)])
+        work = {
+            "package": lambda: plain.value_and_gradient(content)[1].numpy(),
+            "package_xla": lambda: xla.value_and_gradient(content)[1].numpy(),
+            "reference": lambda: reference.step().numpy(),
+        }
+        for run in work.values():  # trace, then warm up
+            run(), run()
+        seconds = {name: [] for name in work}
+        rates = []
+        for _ in range(repeats):
+            rates.append(matmul())
+            for name, run in work.items():
+                seconds[name].append(_timed(run))
         height, width = content.shape[1:3]
+        row = {name + "_ms": 1000 * float(np.median(times)) for name, times in seconds.items()}
         rows[size] = {
-            "height": height, "width": width, "package_ms": 1000 * package, "reference_ms": 1000 * ref,
+            "height": height, "width": width, **row, "matmul_gflops": float(np.median(rates)),
             "package_gflop": 2 * vgg_flops(height, width, "block5_conv1") / 1e9,
             "reference_gflop": 2 * vgg_flops(height, width, "block5_conv2") / 1e9,
         }
-        print(f"  {size:4d} px: package {1000 * package:7.1f} ms, reference {1000 * ref:7.1f} ms", flush=True)
+        print(f"  {size:4d} px: package {row['package_ms']:7.1f} ms (XLA {row['package_xla_ms']:7.1f} ms), "
+              f"reference {row['reference_ms']:7.1f} ms, matmul {np.median(rates):.0f} GFLOP/s", flush=True)
     return rows
 
 
@@ -204,7 +233,7 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
     style = nst.load_style("starry_night", size)
     height, width = content.shape[1:3]
 
-    reset_peak_memory()
+    reference_start = reset_peak_memory()
     reference = ReferenceLoop(content, style, source)
     start = time.perf_counter()
     curve, judging = [], 0.0
@@ -220,7 +249,7 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
     reference_peak = peak_memory_mb()
     print(f"  reference: {reference_steps} Adam steps in {reference_seconds:.1f} s, loss {bar:.4g}", flush=True)
 
-    reset_peak_memory()
+    package_start = reset_peak_memory()
     package_curve, judged = [], {"seconds": 0.0}
 
     def judge(step, image, terms):
@@ -241,18 +270,21 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
         weights=source.path, callback=judge, callback_every=1, progress=False, log=lambda s: None,
     )
     reached = result.interrupted
+    evaluations = result.evaluations
     package_seconds = package_curve[-1][1] if package_curve else float("nan")
     package_peak = peak_memory_mb()
     print(f"  package: {'reached' if reached else 'did NOT reach'} the bar after "
-          f"{len(package_curve)} L-BFGS steps in {package_seconds:.1f} s", flush=True)
+          f"{len(package_curve)} L-BFGS steps ({evaluations} evaluations) in {package_seconds:.1f} s", flush=True)
     return {
         "size": size, "reference_steps": reference_steps, "reference_seconds": reference_seconds,
         "reference_final_loss": bar, "package_steps": len(package_curve),
+        "package_evaluations": evaluations,
         "package_seconds": package_seconds, "package_reached": reached,
         "package_final_loss": package_curve[-1][2] if package_curve else None,
         "ratio": package_seconds / reference_seconds if reached else None,
         "reference_curve": curve, "package_curve": package_curve,
         "reference_peak_mb": reference_peak, "package_peak_mb": package_peak,
+        "reference_start_mb": reference_start, "package_start_mb": package_start,
         "reference_image": reference.image.numpy(), "package_image": result.image.numpy(),
     }
 
@@ -266,8 +298,9 @@ def plot(results: dict, quality: dict, path: Path) -> None:
     figure, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     sizes = sorted(results["step_ms"]["package"])
     x = np.arange(len(sizes))
-    axes[0].bar(x - 0.2, [results["step_ms"]["package"][s] for s in sizes], 0.4, label="package (loss + gradient)")
-    axes[0].bar(x + 0.2, [results["reference_step_ms"][s] for s in sizes], 0.4, label="reference (Adam step)")
+    axes[0].bar(x - 0.27, [results["step_ms"]["package"][s] for s in sizes], 0.27, label="package (loss + gradient)")
+    axes[0].bar(x, [results["step_ms"]["package_xla"][s] for s in sizes], 0.27, label="package with XLA")
+    axes[0].bar(x + 0.27, [results["reference_step_ms"][s] for s in sizes], 0.27, label="reference (Adam step)")
     axes[0].plot(x, [results["matmul_limit_ms"][s] for s in sizes], "k_", markersize=30, label="matmul-rate limit")
     axes[0].set_xticks(x, [f"{s} px" for s in sizes])
     axes[0].set_yscale("log")
@@ -301,7 +334,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     sizes = [64, 128] if args.quick else [128, 256, 512]
-    repeats = 2 if args.quick else 5
+    repeats = 2 if args.quick else 10
     reference_steps = 20 if args.quick else 1000
     size = 64 if args.quick else args.size
 
@@ -309,39 +342,52 @@ def main(argv=None) -> int:
     info = machine()
     print(f"Machine: {info['cpu']}, {info['cores']} cores, TensorFlow {info['tensorflow']}")
     print(source.describe())
-    rate = matmul_gflops(1024 if args.quick else 2048)
-    print(f"Matrix multiply: {rate:.0f} GFLOP/s (float32)")
-    print("Step time:")
-    steps = step_times(sizes, repeats, source)
+    matmul = matmul_timer(1024 if args.quick else 2048)
+    peak = max(matmul() for _ in range(repeats))
+    print(f"Matrix multiply: best {peak:.0f} GFLOP/s (float32)")
+    print("Step time (medians of interleaved rounds):")
+    steps = step_times(sizes, repeats, source, matmul)
     print(f"Time to quality at {size} px:")
     quality = time_to_quality(size, reference_steps, 40 if args.quick else 500, source)
 
     results = {
-        "machine": info, "weights": source.describe(), "quick": args.quick, "matmul_gflops": rate,
-        "step_ms": {"package": {s: r["package_ms"] for s, r in steps.items()}},
+        "machine": info, "weights": source.describe(), "quick": args.quick,
+        "matmul_gflops": {s: r["matmul_gflops"] for s, r in steps.items()}, "matmul_peak_gflops": peak,
+        "step_ms": {"package": {s: r["package_ms"] for s, r in steps.items()},
+                    "package_xla": {s: r["package_xla_ms"] for s, r in steps.items()}},
         "reference_step_ms": {s: r["reference_ms"] for s, r in steps.items()},
         "achieved_gflops": {"package": {s: r["package_gflop"] / (r["package_ms"] / 1000) for s, r in steps.items()},
                             "reference": {s: r["reference_gflop"] / (r["reference_ms"] / 1000) for s, r in steps.items()}},
-        "matmul_limit_ms": {s: 1000 * r["package_gflop"] / rate for s, r in steps.items()},
-        "step_time_vs_limit": {s: r["package_ms"] / (1000 * r["package_gflop"] / rate) for s, r in steps.items()},
+        "package_gflop_per_step": {s: r["package_gflop"] for s, r in steps.items()},
+        "matmul_limit_ms": {s: 1000 * r["package_gflop"] / r["matmul_gflops"] for s, r in steps.items()},
+        "step_time_vs_limit": {s: r["package_ms"] / (1000 * r["package_gflop"] / r["matmul_gflops"])
+                               for s, r in steps.items()},
+        "step_time_vs_peak_limit": {s: r["package_ms"] / (1000 * r["package_gflop"] / peak) for s, r in steps.items()},
         "time_to_quality_ratio": quality["ratio"],
         "time_to_quality": {k: v for k, v in quality.items() if not k.endswith("_image")},
         "peak_memory_mb": {"reference": quality["reference_peak_mb"], "package": quality["package_peak_mb"]},
+        "peak_memory_added_mb": {"reference": quality["reference_peak_mb"] - quality["reference_start_mb"],
+                                 "package": quality["package_peak_mb"] - quality["package_start_mb"]},
     }
     args.out.write_text(json.dumps(results, indent=2, default=float) + "\n")
     plot(results, quality, args.out.with_name("bench.png"))
 
     print()
-    print(f"{'size':>6} {'package ms':>11} {'reference ms':>13} {'pkg GFLOP/s':>12} {'limit ms':>9} {'vs limit':>9}")
+    print(f"{'size':>6} {'package ms':>11} {'with XLA':>9} {'reference ms':>13} {'pkg GFLOP/s':>12} "
+          f"{'limit ms':>9} {'vs limit':>9}")
     for s in sizes:
-        print(f"{s:>6} {results['step_ms']['package'][s]:>11.1f} {results['reference_step_ms'][s]:>13.1f} "
+        print(f"{s:>6} {results['step_ms']['package'][s]:>11.1f} {results['step_ms']['package_xla'][s]:>9.1f} "
+              f"{results['reference_step_ms'][s]:>13.1f} "
               f"{results['achieved_gflops']['package'][s]:>12.1f} {results['matmul_limit_ms'][s]:>9.1f} "
               f"{results['step_time_vs_limit'][s]:>8.2f}x")
     ratio = quality["ratio"]
-    print(f"time to quality: package {quality['package_seconds']:.1f} s vs reference "
-          f"{quality['reference_seconds']:.1f} s -> ratio {ratio:.3f}" if ratio is not None else
+    print(f"time to quality: package {quality['package_seconds']:.1f} s "
+          f"({quality['package_evaluations']} evaluations) vs reference {quality['reference_seconds']:.1f} s "
+          f"({quality['reference_steps']} steps) -> ratio {ratio:.3f}" if ratio is not None else
           "time to quality: the package did not reach the bar")
-    print(f"peak memory: reference {quality['reference_peak_mb']:.0f} MB, package {quality['package_peak_mb']:.0f} MB")
+    print(f"peak memory (resident set of the process): reference {quality['reference_peak_mb']:.0f} MB "
+          f"({results['peak_memory_added_mb']['reference']:+.0f} MB over its start), package "
+          f"{quality['package_peak_mb']:.0f} MB ({results['peak_memory_added_mb']['package']:+.0f} MB)")
     print(f"wrote {args.out} and {args.out.with_name('bench.png')}")
     return 0
 

@@ -72,7 +72,7 @@ class StyleTransferLoss:
                  style_layers: Sequence[str] = STYLE_LAYERS,
                  style_layer_weights: Mapping[str, float] | None = None,
                  style_blend: Sequence[float] | None = None,
-                 style_masks: Sequence[tf.Tensor] | None = None):
+                 style_masks: Sequence[tf.Tensor] | None = None, jit_compile: bool = False):
         missing = [n for n in (*content_layers, *style_layers) if n not in extractor.layers]
         if missing:
             raise NSTError(f"the feature extractor does not compute {missing}")
@@ -103,7 +103,12 @@ class StyleTransferLoss:
             n: tf.add_n([b * grams[n] for b, grams in zip(self.blend, per_style)])
             for n in self.style_layers
         }
-        self._compiled = tf.function(self._value_and_gradient, reduce_retracing=True)
+        # XLA (jit_compile) gave no speed-up on a 2-core CPU (benchmarks/README.md), so it
+        # is off by default; it may help on a GPU.
+        self._compiled = tf.function(self._value_and_gradient, reduce_retracing=True,
+                                     jit_compile=bool(jit_compile))
+        self.evaluations = 0
+        """How many times :meth:`value_and_gradient` ran (L-BFGS may call it more than once per step)."""
 
     def terms(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         features = self.extractor(image)
@@ -133,6 +138,7 @@ class StyleTransferLoss:
 
     def value_and_gradient(self, image: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
         """(terms, gradient of the total with respect to the image, shape (1, H, W, 3))."""
+        self.evaluations += 1
         return self._compiled(tf.convert_to_tensor(image, tf.float32))
 
 
@@ -146,6 +152,8 @@ class StyleResult:
             ``content``, ``style``, ``tv`` (unweighted terms; ``total`` is weighted).
         best_step: the step whose image is returned.
         interrupted: True if the run was stopped early (Ctrl-C / stop button).
+        evaluations: forward and backward passes through VGG19 in all (each costs about
+            one step's time; L-BFGS's line search sometimes needs two per step).
         weights_source: where VGG19's weights came from.
         settings: the arguments of the run, for the record.
     """
@@ -154,6 +162,7 @@ class StyleResult:
     history: pd.DataFrame
     best_step: int
     interrupted: bool
+    evaluations: int
     weights_source: WeightsSource | None
     settings: dict = field(default_factory=dict)
 
@@ -402,7 +411,7 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
         )
     level_steps = [steps // pyramid + (1 if level < steps % pyramid else 0) for level in range(pyramid)]
     tracker = _Tracker(steps, user_callback, callback_every or defaults.preview_every, progress)
-    interrupted, image = False, None
+    interrupted, image, losses = False, None, []
     try:
         for level, (level_size, level_count) in enumerate(zip(sizes, level_steps)):
             level_content = content_image if level_size == full_size else resize_max_dim(content_image, level_size)
@@ -414,6 +423,7 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
             loss = StyleTransferLoss(extractor, level_content, level_styles, content_weight,
                                      style_weight, tv_weight, content_layers, style_layers,
                                      style_layer_weights, style_blend, masks)
+            losses.append(loss)
             if image is None:
                 start = initial_image(init, level_content, level_styles[0], seed)
             else:  # continue from the previous level's result, upsampled
@@ -447,6 +457,7 @@ def stylize(content, style, *, size: int | None = None, steps: int | None = None
         image=tf.constant(finish(tf.convert_to_tensor(image, tf.float32)), tf.float32),
         history=pd.DataFrame(tracker.rows, columns=HISTORY_COLUMNS),
         best_step=tracker.best_step, interrupted=interrupted,
+        evaluations=sum(loss.evaluations for loss in losses),
         weights_source=extractor.source, settings=settings,
     )
 

@@ -4,28 +4,52 @@ import importlib.util
 import json
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCH = BENCHMARKS / "bench.py"
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_benchmark_quick_mode_writes_results(tmp_path):
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load(BENCH)
     out = tmp_path / "results.json"
     assert bench.main(["--quick", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     for key in ("time_to_quality_ratio", "step_ms", "reference_step_ms", "step_time_vs_limit", "machine"):
         assert key in results
-    assert set(results["step_ms"]["package"]) == {"64", "128"}
+    assert set(results["step_ms"]["package"]) == {"64", "128"} == set(results["step_ms"]["package_xla"])
+    limits = results["matmul_limit_ms"]
+    for size, ms in results["step_ms"]["package"].items():  # the ratio is what its name says
+        assert abs(results["step_time_vs_limit"][size] - ms / limits[size]) < 1e-9
+    quality = results["time_to_quality"]
+    assert quality["package_evaluations"] >= quality["package_steps"] >= 1
     assert all(ms > 0 for ms in results["reference_step_ms"].values())
     assert results["time_to_quality"]["reference_steps"] == 20
     assert (tmp_path / "bench.png").stat().st_size > 10_000
 
+    # The L-BFGS variants script judges against the bar these results set.
+    variants = load(BENCHMARKS / "lbfgs_variants.py")
+    assert variants.main(["--results", str(out), "--out", str(tmp_path / "v.json"), "--max-steps", "3"]) == 0
+    rows = json.loads((tmp_path / "v.json").read_text())["variants"]
+    assert len(rows) == 4 and all(1 <= row["full_size_steps"] <= 3 for row in rows)
+    assert rows[3]["evaluations"] > rows[3]["full_size_steps"]  # its coarse steps count too
+
+
+def test_variants_script_needs_the_benchmark_results_first(tmp_path, capsys):
+    variants = load(BENCHMARKS / "lbfgs_variants.py")
+    with pytest.raises(SystemExit, match="run benchmarks/bench.py first"):
+        variants.main(["--results", str(tmp_path / "missing.json")])
+
 
 def test_flop_count_by_hand():
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load(BENCH)
     # block1_conv1 on a 10x10 image: 100 positions x 9 x 3 inputs x 64 outputs x 2 FLOPs
     assert bench.vgg_flops(10, 10, "block1_conv1") == 2 * 100 * 9 * 3 * 64
     # after one pool a 10x10 image is 5x5: block2_conv1 adds 25 x 9 x 64 x 128 x 2

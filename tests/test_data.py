@@ -52,6 +52,7 @@ def isolated(tmp_path, monkeypatch):
     """Private cache, no mirror, and no network beyond 127.0.0.1."""
     monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NST_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(data, "DEFAULT_MIRROR", tmp_path / "no_mirror_here")
     real_urlopen = urllib.request.urlopen
 
     def local_only(request, *args, **kwargs):
@@ -159,6 +160,15 @@ def test_mirror_hit(monkeypatch, tmp_path, empty_project):
     assert style.shape[0] == 1 and style.shape[-1] == 3 and max(style.shape[1:3]) == 64
     assert _files(tmp_path / "cache") == []  # read in place, not copied
     assert data.list_images()["available_offline"].all()
+
+
+@pytest.mark.skipif(MIRROR is None, reason="the shared data mirror is not on this machine")
+def test_mirror_beside_the_project_is_found_without_the_variable(monkeypatch, tmp_path, empty_project):
+    monkeypatch.setattr(data, "DEFAULT_MIRROR", MIRROR)  # NST_DATA_MIRROR is unset here
+    assert data.mirror_folder() == MIRROR
+    assert data.locate("tubingen") == (MIRROR / "content" / "tubingen.jpg", "mirror")
+    monkeypatch.setenv("NST_DATA_MIRROR", str(tmp_path / "elsewhere"))  # the variable wins
+    assert data.mirror_folder() == tmp_path / "elsewhere"
 
 
 def test_mirror_file_with_wrong_sha256_is_skipped(monkeypatch, tmp_path, empty_project):

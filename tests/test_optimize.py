@@ -54,6 +54,10 @@ def test_stylize_lowers_the_loss(extractor, images, optimizer):
     image = result.image.numpy()
     assert image.shape == content.shape and image.min() >= 0.0 and image.max() <= 1.0
     assert not result.interrupted and result.settings["optimizer"] == optimizer
+    if optimizer == "adam":  # one evaluation per step, and one to judge the last image
+        assert result.evaluations == len(history) + 1
+    else:  # at least one per step; the line search may add some
+        assert result.evaluations >= len(history)
 
 
 def test_keyboard_interrupt_returns_the_best_image_so_far(extractor, images):
@@ -68,6 +72,19 @@ def test_keyboard_interrupt_returns_the_best_image_so_far(extractor, images):
     assert result.interrupted and len(result.history) == 3
     assert result.image.shape == content.shape
     assert result.best_step <= 3
+    assert result.evaluations == 3  # the steps that ran, before the interruption
+
+
+def test_xla_compiled_loss_gives_the_same_value_and_gradient(extractor, images):
+    content, style = images
+    plain = StyleTransferLoss(extractor, content, style)
+    compiled = StyleTransferLoss(extractor, content, style, jit_compile=True)
+    image = 0.5 * content + 0.5 * style
+    (terms, gradient), (terms_xla, gradient_xla) = plain.value_and_gradient(image), compiled.value_and_gradient(image)
+    np.testing.assert_allclose(float(terms_xla["total"]), float(terms["total"]), rtol=1e-4)
+    np.testing.assert_allclose(gradient_xla.numpy(), gradient.numpy(), rtol=1e-3,
+                               atol=1e-4 * float(tf.reduce_max(tf.abs(gradient))))
+    assert plain.evaluations == compiled.evaluations == 1
 
 
 def test_noise_initialisation_is_seeded(images):

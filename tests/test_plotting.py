@@ -85,7 +85,7 @@ def test_a_style_result_is_accepted_and_zero_losses_do_not_break_the_log_axis():
     frame = history(5)
     frame.loc[0, "content"] = 0.0  # the content loss of the content image itself
     result = StyleResult(image=tf.zeros((1, 4, 4, 3)), history=frame, best_step=5,
-                         interrupted=False, weights_source=None)
+                         interrupted=False, evaluations=5, weights_source=None)
     fig = plot_history({"run": result}, terms=("content",))
     line = data_lines(fig.axes[0])[0]
     assert list(line.get_xdata()) == [2, 3, 4, 5]  # the zero is left out
