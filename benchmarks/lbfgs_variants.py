@@ -35,13 +35,10 @@ _spec = importlib.util.spec_from_file_location("bench", HERE / "bench.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)  # also puts this checkout's package on the path
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from scipy.optimize import Bounds, minimize  # noqa: E402
-
 import nst_helpers as nst  # noqa: E402
 from nst_helpers.images import resize_max_dim, resize_to  # noqa: E402
-from nst_helpers.optimize import StyleTransferLoss  # noqa: E402
+from nst_helpers.optimize import LBFGS_MEMORY, StyleTransferLoss, _Tracker, run_lbfgs  # noqa: E402
 from nst_helpers.vgg import FeatureExtractor  # noqa: E402
 
 
@@ -51,28 +48,20 @@ class ReachedTheBar(Exception):
 
 def reference_objective(extractor, content, style) -> StyleTransferLoss:
     """The reference's objective in the package's terms (see bench.py's docstring)."""
-    height, width = content.shape[1:3]
-    return StyleTransferLoss(extractor, content, style, bench.REF_CONTENT_WEIGHT, bench.REF_STYLE_WEIGHT,
-                             bench.REF_TV_WEIGHT * 3 * height * width,
-                             bench.REF_CONTENT_LAYERS, bench.REF_STYLE_LAYERS)
+    return StyleTransferLoss(extractor, content, style, **bench.reference_objective_settings(*content.shape[1:3]))
 
 
 def lbfgs(loss: StyleTransferLoss, start: tf.Tensor, steps: int, memory: int, after_step=None) -> tf.Tensor:
-    """L-BFGS-B over the pixels in [0, 1], as the package runs it, with ``maxcor=memory``."""
-    shape, size = start.shape, int(np.prod(start.shape))
+    """The package's L-BFGS loop (``run_lbfgs``) with ``memory`` past steps; returns its best image.
 
-    def value_and_gradient(flat):
-        terms, gradient = loss.value_and_gradient(tf.constant(flat.reshape(shape).astype(np.float32)))
-        return float(terms["total"]), gradient.numpy().astype(np.float64).ravel()
-
-    result = minimize(value_and_gradient, start.numpy().astype(np.float64).ravel(), jac=True,
-                      method="L-BFGS-B", bounds=Bounds(np.zeros(size), np.ones(size)),
-                      callback=after_step,
-                      options={"maxiter": steps, "maxfun": 2 * steps, "maxcor": memory, "ftol": 0.0, "gtol": 0.0})
-    return tf.constant(result.x.reshape(shape).astype(np.float32))
+    ``after_step(step, image, terms)`` runs after every step and may raise to stop the run.
+    """
+    tracker = _Tracker(steps, after_step, callback_every=1, progress=False)
+    run_lbfgs(loss, start, steps, tracker, memory=memory)
+    return tf.constant(tracker.best_image)
 
 
-def time_to_bar(name, content, style, reference, bar, memory=20, coarse_steps=0, max_steps=600) -> dict:
+def time_to_bar(name, content, style, reference, bar, memory=LBFGS_MEMORY, coarse_steps=0, max_steps=600) -> dict:
     """Wall time (judging excluded) for one variant to bring the reference's loss below ``bar``."""
     judge = tf.function(reference.loss)
     clock, judging, steps = time.perf_counter(), 0.0, 0
@@ -85,11 +74,11 @@ def time_to_bar(name, content, style, reference, bar, memory=20, coarse_steps=0,
         evaluations += coarse.evaluations
     fine = reference_objective(extractor, content, style)
 
-    def after_step(flat):
+    def after_step(step, image, terms):
         nonlocal judging, steps
-        steps += 1
+        steps = step
         begin = time.perf_counter()
-        value = float(judge(tf.constant(flat.reshape(content.shape).astype(np.float32))))
+        value = float(judge(image))
         judging += time.perf_counter() - begin
         if value < bar:
             raise ReachedTheBar
@@ -130,7 +119,7 @@ def main(argv=None) -> int:
     content = nst.load_content("tubingen", size)
     style = nst.load_style("starry_night", size)
     reference = bench.ReferenceLoop(content, style, nst.resolve_weights("auto", log=lambda s: None))
-    variants = [("L-BFGS, memory 20 (the package's)", {"memory": 20}),
+    variants = [(f"L-BFGS, memory {LBFGS_MEMORY} (the package's)", {"memory": LBFGS_MEMORY}),
                 ("L-BFGS, memory 8", {"memory": 8}),
                 ("L-BFGS, memory 50", {"memory": 50}),
                 ("coarse to fine: 60 steps at half size first", {"coarse_steps": 60})]

@@ -42,6 +42,7 @@ STYLE_WEIGHT = 5e-4
 TV_WEIGHT = 1e4
 
 OPTIMIZERS = ("lbfgs", "adam")
+LBFGS_MEMORY = 20  # past steps kept by L-BFGS; 8 and 50 were no faster (benchmarks/README.md)
 HISTORY_COLUMNS = ["step", "seconds", "total", "content", "style", "tv", "size"]
 MIN_SIDE = 16  # pixels: VGG19 halves the image 4 times before block5_conv1
 INITS = ("content", "style", "noise")
@@ -260,8 +261,10 @@ def run_adam(loss: StyleTransferLoss, image: tf.Tensor, steps: int, tracker: _Tr
     tracker.consider(variable.numpy(), float(terms["total"]), steps)
 
 
-def run_lbfgs(loss: StyleTransferLoss, image: tf.Tensor, steps: int, tracker: _Tracker) -> None:
-    """SciPy's L-BFGS-B over the pixels with bounds [0, 1], at most ``steps`` iterations."""
+def run_lbfgs(loss: StyleTransferLoss, image: tf.Tensor, steps: int, tracker: _Tracker,
+              memory: int = LBFGS_MEMORY) -> None:
+    """SciPy's L-BFGS-B over the pixels with bounds [0, 1], at most ``steps`` iterations,
+    its curvature estimate built from the last ``memory`` steps."""
     from scipy.optimize import Bounds, minimize
 
     shape = image.shape
@@ -282,7 +285,7 @@ def run_lbfgs(loss: StyleTransferLoss, image: tf.Tensor, steps: int, tracker: _T
     minimize(
         value_and_gradient, image.numpy().astype(np.float64).ravel(), jac=True,
         method="L-BFGS-B", bounds=Bounds(np.zeros(size), np.ones(size)), callback=after_iteration,
-        options={"maxiter": steps, "maxfun": int(steps * 1.5) + 10, "maxcor": 20,
+        options={"maxiter": steps, "maxfun": int(steps * 1.5) + 10, "maxcor": memory,
                  "ftol": 0.0, "gtol": 0.0},
     )
 
