@@ -26,7 +26,8 @@ Measures, on the same machine and images (Tübingen x The Starry Night):
    before each loop starts; both the process's peak and the peak's rise over the resident
    set at the loop's start (what the loop itself added) are reported.
 
-Writes ``benchmarks/results.json``, ``benchmarks/bench.png`` and prints a table.
+Writes ``benchmarks/results.json``, ``benchmarks/bench.png`` and prints a table; a quick run
+writes to ``outputs/bench_quick/`` instead (git-ignored), never over the published results.
 """
 
 from __future__ import annotations
@@ -42,14 +43,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
+QUICK_DIR = HERE.parent / "outputs" / "bench_quick"  # git-ignored: smoke runs go here
 sys.path.insert(1, str(HERE.parent))  # the package from this checkout, installed or not
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402  (imports TensorFlow quietly)
-import tensorflow as tf  # noqa: E402
 from nst_helpers.losses import gram_matrix  # noqa: E402
-from nst_helpers.optimize import StyleTransferLoss  # noqa: E402
+from nst_helpers.monitor import StopRun  # noqa: E402
+from nst_helpers.objective import StyleTransferLoss  # noqa: E402
 from nst_helpers.vgg import LAYER_ORDER, FeatureExtractor, preprocess  # noqa: E402
 from nst_helpers.weights import VGG19_CONV_LAYERS, load_weights  # noqa: E402
 
@@ -270,22 +273,22 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
         judged["seconds"] += time.perf_counter() - begin
         package_curve.append((step, time.perf_counter() - clock - judged["seconds"], value))
         if value < bar:
-            raise KeyboardInterrupt  # stylize stops and returns the best image so far
+            raise StopRun("reached the bar")  # stylize returns the best image so far
 
     clock = time.perf_counter()
     result = nst.stylize(  # the package's method, on the reference's objective (see docstring)
         content, style, steps=max_package_steps, optimizer="lbfgs", init="content",
         **reference_objective_settings(height, width), weights=source.path, callback=judge, callback_every=1, progress=False, log=lambda s: None,
     )
-    reached = result.interrupted
+    reached = result.stop_reason == "reached the bar"
     evaluations = result.evaluations
     package_seconds = package_curve[-1][1] if package_curve else float("nan")
     package_peak = peak_memory_mb()
     print(f"  package: {'reached' if reached else 'did NOT reach'} the bar after "
-          f"{len(package_curve)} L-BFGS steps ({evaluations} evaluations) in {package_seconds:.1f} s", flush=True)
+          f"{result.steps} L-BFGS steps ({evaluations} evaluations) in {package_seconds:.1f} s", flush=True)
     return {
         "size": size, "reference_steps": reference_steps, "reference_seconds": reference_seconds,
-        "reference_final_loss": bar, "package_steps": len(package_curve),
+        "reference_final_loss": bar, "package_steps": result.steps,
         "package_evaluations": evaluations,
         "package_seconds": package_seconds, "package_reached": reached,
         "package_final_loss": package_curve[-1][2] if package_curve else None,
@@ -338,8 +341,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="time-to-quality size (default 256)")
     parser.add_argument("--quick", action="store_true", help="a few steps of everything (smoke test)")
-    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results file (default: benchmarks/results.json; with --quick "
+                             "outputs/bench_quick/results.json, so a smoke run never replaces "
+                             "the published results)")
     args = parser.parse_args(argv)
+    args.out = args.out or (QUICK_DIR if args.quick else HERE) / "results.json"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
 
     sizes = [64, 128] if args.quick else [128, 256, 512]
     repeats = 2 if args.quick else 10

@@ -36,14 +36,13 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)  # also puts this checkout's package on the path
 
 import tensorflow as tf  # noqa: E402
+
 import nst_helpers as nst  # noqa: E402
 from nst_helpers.images import resize_max_dim, resize_to  # noqa: E402
-from nst_helpers.optimize import LBFGS_MEMORY, StyleTransferLoss, _Tracker, run_lbfgs  # noqa: E402
+from nst_helpers.monitor import RunMonitor, StopRun  # noqa: E402
+from nst_helpers.objective import StyleTransferLoss  # noqa: E402
+from nst_helpers.optimize import LBFGS_MEMORY, run_lbfgs  # noqa: E402
 from nst_helpers.vgg import FeatureExtractor  # noqa: E402
-
-
-class ReachedTheBar(Exception):
-    """Raised by the judge to end an L-BFGS run."""
 
 
 def reference_objective(extractor, content, style) -> StyleTransferLoss:
@@ -51,14 +50,13 @@ def reference_objective(extractor, content, style) -> StyleTransferLoss:
     return StyleTransferLoss(extractor, content, style, **bench.reference_objective_settings(*content.shape[1:3]))
 
 
-def lbfgs(loss: StyleTransferLoss, start: tf.Tensor, steps: int, memory: int, after_step=None) -> tf.Tensor:
-    """The package's L-BFGS loop (``run_lbfgs``) with ``memory`` past steps; returns its best image.
-
-    ``after_step(step, image, terms)`` runs after every step and may raise to stop the run.
-    """
-    tracker = _Tracker(steps, after_step, callback_every=1, progress=False)
-    run_lbfgs(loss, start, steps, tracker, memory=memory)
-    return tf.constant(tracker.best_image)
+def lbfgs(loss: StyleTransferLoss, start: tf.Tensor, steps: int, memory: int,
+          after_step=None) -> tuple[tf.Tensor, bool]:
+    """The package's L-BFGS loop (``run_lbfgs``) with ``memory`` past steps: (its best image,
+    whether ``after_step(step, image, terms)``, run after every step, stopped it with StopRun)."""
+    monitor = RunMonitor(steps, after_step, callback_every=1, progress=False)
+    image = run_lbfgs(loss, start, steps, monitor, memory=memory)
+    return image, monitor.stopped
 
 
 def time_to_bar(name, content, style, reference, bar, memory=LBFGS_MEMORY, coarse_steps=0, max_steps=600) -> dict:
@@ -70,7 +68,8 @@ def time_to_bar(name, content, style, reference, bar, memory=LBFGS_MEMORY, coars
     if coarse_steps:
         half = max(content.shape[1:3]) // 2
         coarse = reference_objective(extractor, resize_max_dim(content, half), resize_max_dim(style, half))
-        start = resize_to(lbfgs(coarse, resize_max_dim(content, half), coarse_steps, memory), *content.shape[1:3])
+        start = resize_to(lbfgs(coarse, resize_max_dim(content, half), coarse_steps, memory)[0],
+                          *content.shape[1:3])
         evaluations += coarse.evaluations
     fine = reference_objective(extractor, content, style)
 
@@ -81,13 +80,9 @@ def time_to_bar(name, content, style, reference, bar, memory=LBFGS_MEMORY, coars
         value = float(judge(image))
         judging += time.perf_counter() - begin
         if value < bar:
-            raise ReachedTheBar
+            raise StopRun("reached the bar")
 
-    reached = False
-    try:
-        lbfgs(fine, start, max_steps, memory, after_step)
-    except ReachedTheBar:
-        reached = True
+    _, reached = lbfgs(fine, start, max_steps, memory, after_step)
     seconds = time.perf_counter() - clock - judging
     row = {"variant": name, "reached": reached, "full_size_steps": steps,
            "evaluations": evaluations + fine.evaluations, "seconds": seconds}

@@ -1,5 +1,24 @@
-"""``python -m nst_helpers ...`` runs the command line (see :mod:`nst_helpers.cli`)."""
+"""``python -m nst_helpers ...`` runs the command line (see :mod:`nst_helpers.cli`).
 
-from .cli import main
+TensorFlow is imported here, quietly and before anything else, so that Ctrl-C during its
+few seconds of start-up ends in one line instead of a traceback.
+"""
 
-raise SystemExit(main())
+import sys
+
+
+def run() -> int:
+    """Start TensorFlow, then run the command line; returns the exit code."""
+    try:
+        from .config import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+        from .cli import main
+    except KeyboardInterrupt:
+        print("error: interrupted while starting up; nothing was done", file=sys.stderr)
+        return 130
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

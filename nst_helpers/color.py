@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from .errors import NSTError
+from .images import resize_to
 
 PRESERVE_COLORS = ("luminance", "histogram")
 
@@ -94,8 +94,23 @@ def match_color_histogram(style: tf.Tensor, content: tf.Tensor, clip: bool = Tru
     return tf.constant(matched.reshape(np.shape(style)), tf.float32)
 
 
-def check_preserve_colors(mode: str | None) -> str | None:
-    """Return ``mode`` if it is None, "luminance" or "histogram"; else raise NSTError."""
-    if mode not in (None, *PRESERVE_COLORS):
-        raise NSTError(f"preserve_colors must be one of {PRESERVE_COLORS} or None, not {mode!r}")
-    return mode
+def prepare(mode: str | None, content: tf.Tensor, styles: list[tf.Tensor]
+            ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    """The photo and paintings the optimization sees for a colour ``mode``.
+
+    ``"luminance"``: grey images (the photo's luminance; each painting's luminance matched
+    to the photo's mean and spread). ``"histogram"``: the paintings recoloured to the
+    photo's colours. ``None``: unchanged.
+    """
+    if mode == "luminance":
+        return luminance_image(content), [match_luminance(s, content) for s in styles]
+    if mode == "histogram":
+        return content, [match_color_histogram(s, content) for s in styles]
+    return content, list(styles)
+
+
+def finish(mode: str | None, image: tf.Tensor, content: tf.Tensor) -> tf.Tensor:
+    """What the user sees: in ``"luminance"`` mode the photo's colours put back on ``image``."""
+    if mode != "luminance":
+        return image
+    return combine_luminance(image, resize_to(content, *image.shape[1:3]))

@@ -49,3 +49,29 @@ def pick(full, quick):
     Example: ``steps = pick(full=300, quick=5)``.
     """
     return quick if quick_mode() else full
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr (file descriptor 2) muted meanwhile.
+
+    TensorFlow 2.21 prints native log lines (oneDNN, "could not find cuda drivers") before
+    its logging honours ``TF_CPP_MIN_LOG_LEVEL``. The command line calls this first; a
+    script may too. Python errors still show: stderr is restored before they propagate.
+    Notebooks need nothing: a kernel's native stderr goes to the server's log.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow
+
+        tensorflow.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

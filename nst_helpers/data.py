@@ -24,22 +24,24 @@ Typical use::
 from __future__ import annotations
 
 import difflib
+import hashlib
 import http.client
 import os
 import re
-import shutil
-import tempfile
+import stat
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import IO, TYPE_CHECKING
 
 from .errors import NSTError
-from .files import file_hash
+from .files import atomic_write, file_hash
 
 if TYPE_CHECKING:  # heavy imports only for type checkers; loaded lazily at run time
+    import numpy as np
     import pandas as pd
     import tensorflow as tf
 
@@ -186,42 +188,41 @@ def _mirror_file(entry: ImageEntry) -> Path | None:
 # --------------------------------------------------------------------------- files
 
 
-def download_file(url: str, dest: Path, sha256: str = "", timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
-    """Download ``url`` to ``dest`` through a temporary file beside it, checking ``sha256``.
+def download_file(
+    url: str, dest: Path, sha256: str = "", timeout: float = DOWNLOAD_TIMEOUT_S
+) -> Path:
+    """Download ``url`` to ``dest`` atomically, checking ``sha256``.
 
     Raises OSError (or http.client.HTTPException) when the download fails and NSTError
-    when the file's checksum is wrong; in both cases no file is left behind.
+    when the file's checksum is wrong; in both cases (and on Ctrl-C) no file is left behind.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     request = urllib.request.Request(url, headers={"User-Agent": "nst_helpers"})
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        got = file_hash(tmp)
+    with atomic_write(dest) as out, urllib.request.urlopen(request, timeout=timeout) as response:
+        got = _copy_and_hash(response, out)
         if sha256 and got != sha256:
             raise NSTError(f"The file downloaded from {url} has sha256 {got} instead of {sha256}: "
                            f"the server sent a different file, so download it yourself from a "
                            f"trusted copy and pass its path instead.")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
 
 
-def _write_png(array, dest: Path) -> Path:
-    """Save a uint8 (H, W, 3) array as PNG atomically (temporary file, then rename)."""
+def _copy_and_hash(source: IO[bytes], out: IO[bytes]) -> str:
+    """Copy ``source`` to ``out`` in 1 MiB chunks; returns the sha256 of what was copied."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: source.read(1 << 20), b""):
+        digest.update(chunk)
+        out.write(chunk)
+    return digest.hexdigest()
+
+
+def _write_png(array: np.ndarray, dest: Path) -> Path:
+    """Save a uint8 (H, W, 3) array as PNG with :func:`~nst_helpers.files.atomic_write`."""
     from PIL import Image
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        Image.fromarray(array).save(tmp_name, format="PNG")
-        os.replace(tmp_name, dest)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_write(dest) as stream:
+        Image.fromarray(array).save(stream, format="PNG")
     return dest
 
 
@@ -269,12 +270,20 @@ def _find_local(entry: ImageEntry) -> tuple[Path, str] | None:
         warnings.warn(f"{cached} is damaged (wrong sha256); deleting it and fetching {entry.name} again.")
         cached.unlink(missing_ok=True)
     mirrored = _mirror_file(entry)
-    if mirrored is not None and mirrored.is_file():
+    if mirrored is not None and _is_file(mirrored):
         if not entry.sha256 or file_hash(mirrored) == entry.sha256:
             return mirrored, "mirror"
         warnings.warn(f"Skipping {mirrored}: its sha256 is not that of {entry.name} "
                       f"({entry.sha256[:12]}...); replace it with the right file.")
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, but False instead of OSError for unusable paths (e.g. too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _offline_error(entry: ImageEntry, reason: object) -> NSTError:
@@ -316,29 +325,43 @@ def image_path(name: str) -> Path:
 
 
 def resolve_image(name_or_path: str | Path) -> Path:
-    """An existing file path as it is, or the local file of a :data:`MANIFEST` name."""
+    """An existing file path as it is, or the local file of a :data:`MANIFEST` name.
+
+    A path that exists but is no regular file (a folder, a named pipe, a device, a socket,
+    a broken link) or has a name too long for the file system raises NSTError saying so.
+    """
+    from .images import check_readable, stat_or_none
+
     path = Path(name_or_path).expanduser()
-    if path.is_file():
-        return path
     text = str(name_or_path)
-    if not isinstance(name_or_path, Path) and _normalise(text) in MANIFEST:
-        return image_path(text)
-    if path.is_dir():
-        raise NSTError(f"{path} is a folder, not an image file: pass the path of one image file.")
-    if isinstance(name_or_path, Path) or path.suffix or "/" in text or "\\" in text:
+    bare_name = not (isinstance(name_or_path, Path) or path.suffix or "/" in text or "\\" in text)
+    info = stat_or_none(path) if not bare_name else _stat_quietly(path)
+    if info is not None and stat.S_ISREG(info.st_mode):
+        return path
+    if bare_name and (_normalise(text) in MANIFEST or not os.path.lexists(path)):
+        return image_path(text)  # raises the unknown-name error with a suggestion
+    if info is None and not path.is_symlink():
         raise NSTError(f"No such file: {path} (relative paths start at {Path.cwd()}); "
                        f"check the path or use a built-in name such as 'starry_night'.")
-    return image_path(text)  # raises the unknown-name error with a suggestion
+    return check_readable(path)  # says what the path is instead of an image file
 
 
-def load_style(name_or_path: str | Path, max_dim: int | None = None) -> "tf.Tensor":
+def _stat_quietly(path: Path) -> os.stat_result | None:
+    """``os.stat`` of a bare word that may be an image name; None if it is no usable path."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def load_style(name_or_path: str | Path, max_dim: int | None = None) -> tf.Tensor:
     """Style image as a tensor (1, H, W, 3) float32 in [0, 1], longest side at most ``max_dim``."""
     from .images import load_image
 
     return load_image(resolve_image(name_or_path), max_dim)
 
 
-def load_content(name_or_path: str | Path, max_dim: int | None = None) -> "tf.Tensor":
+def load_content(name_or_path: str | Path, max_dim: int | None = None) -> tf.Tensor:
     """Content image as a tensor (1, H, W, 3) float32 in [0, 1], longest side at most ``max_dim``."""
     from .images import load_image
 
@@ -348,7 +371,7 @@ def load_content(name_or_path: str | Path, max_dim: int | None = None) -> "tf.Te
 # --------------------------------------------------------------------------- overview
 
 
-def list_images(kind: str | None = None) -> "pd.DataFrame":
+def list_images(kind: str | None = None) -> pd.DataFrame:
     """Table of the manifest: name, kind, title, artist, year, rights, source, available_offline."""
     import pandas as pd
 

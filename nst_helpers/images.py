@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import stat
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ import tensorflow as tf
 from PIL import Image, ImageOps
 
 from .errors import NSTError
+from .files import atomic_write
 
 MAX_PIXELS: int = 50_000_000
 """Images with more pixels than this are refused before decoding (decompression bombs)."""
@@ -35,8 +37,12 @@ MAX_PIXELS: int = 50_000_000
 SAVE_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 """File suffixes :func:`save_image` accepts and the Pillow format each one selects."""
 
+NAME_MAX: int = 255
+"""The longest file or folder name, in bytes, that common file systems accept."""
+
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | Image.Image
 ImageLike = tf.Tensor | tf.Variable | np.ndarray
+PathLike = str | os.PathLike
 
 # What Pillow raises for files it cannot decode (corrupt, truncated, unknown format).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError)
@@ -107,19 +113,83 @@ def _binary_stream(source: ImageSource, name: str) -> Iterator[IO[bytes]]:
 
 
 def _open_file(path: Path) -> IO[bytes]:
-    """Open an existing image file for binary reading."""
-    if not path.exists():
-        raise NSTError(f"no such file: {path}; check the path and its spelling.")
-    if path.is_dir():
-        raise NSTError(
-            f"{path} is a folder, not an image file; pass the path of an image inside it."
-        )
+    """Open an existing regular image file for binary reading (checked first: no FIFO hangs)."""
+    check_readable(path)
     try:
         return open(path, "rb")
     except OSError as exc:
         raise NSTError(
             f"cannot read {path}: {exc.strerror or exc}; check its permissions."
         ) from exc
+
+
+# ------------------------------------------------------------------------------ paths
+
+_FILE_KINDS: dict[int, str] = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device (such as /dev/zero)",
+    stat.S_IFBLK: "a block device (a disk)",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def check_name_lengths(path: str | os.PathLike) -> None:
+    """Raise NSTError if a folder or file name in ``path`` is longer than :data:`NAME_MAX` bytes."""
+    parts = Path(path).parts
+    for index, part in enumerate(parts):
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            what = "file" if index == len(parts) - 1 else "folder"
+            raise NSTError(
+                f"the {what} name {part[:40] + '...'!r} is too long ({size} bytes; the limit is "
+                f"{NAME_MAX} per folder or file name); choose a shorter name."
+            )
+
+
+def stat_or_none(path: str | os.PathLike) -> os.stat_result | None:
+    """``os.stat`` (following links), or None if nothing is there; other problems raise NSTError."""
+    check_name_lengths(path)
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise NSTError(
+            f"cannot check {path}: {exc.strerror or exc}; check the path and the permissions "
+            "of its folders."
+        ) from exc
+
+
+def _kind(info: os.stat_result) -> str:
+    """What a non-regular file is, e.g. ``"a named pipe (FIFO)"``."""
+    return _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """Check, without opening it, that ``path`` is an existing regular file; returns a ``Path``.
+
+    Names what the path is instead (a folder, a named pipe, a device, a socket, a broken
+    link), so that nothing blocks on a FIFO and ``/dev/zero`` is not read for ever.
+    """
+    path = Path(path).expanduser()
+    info = stat_or_none(path)
+    if info is None and path.is_symlink():
+        raise NSTError(
+            f"{path} is a link to {os.readlink(path)}, which does not exist; "
+            "fix the link or pass the image file itself."
+        )
+    if info is None:
+        raise NSTError(f"no such file: {path}; check the path and its spelling.")
+    if stat.S_ISDIR(info.st_mode):
+        raise NSTError(
+            f"{path} is a folder, not an image file; pass the path of an image inside it."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise NSTError(
+            f"{path} is {_kind(info)}, not an image file; pass a PNG or JPEG file instead."
+        )
+    return path
 
 
 def _decode(img: Image.Image, name: str, max_pixels: int) -> np.ndarray:
@@ -258,6 +328,76 @@ def _check_positive_int(value: object, what: str, example: int = 512) -> None:
 # ------------------------------------------------------------------------ conversion
 
 
+UNIT_RANGE_TOLERANCE: float = 1e-6
+"""How far float pixel values may stray outside ``[0, 1]`` (rounding) before they are refused."""
+
+
+def as_image(image: ImageLike, what: str = "the image") -> tf.Tensor:
+    """Check an in-memory image and return it as float32 ``(1, H, W, 3)`` in ``[0, 1]``.
+
+    ``image`` is a ``tf.Tensor``, ``tf.Variable`` or ``np.ndarray`` of shape ``(H, W, 3)``
+    or ``(1, H, W, 3)``. uint8 values are divided by 255. Float values must be finite and
+    lie in ``[0, 1]`` (up to :data:`UNIT_RANGE_TOLERANCE`, then clipped). Other dtypes
+    (int64, uint16, bool, ...) are refused: their range (0..255? 0..65535? 0/1?) is a
+    guess, so the message says how to convert. ``what`` names the image in messages.
+    """
+    array = _as_array(image, what)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise NSTError(
+            f"{what} has shape {tuple(array.shape)}; expected (H, W, 3) or (1, H, W, 3): "
+            "one RGB image, channels last."
+        )
+    if array.size == 0:
+        raise NSTError(f"{what} is empty (shape {tuple(array.shape)}); pass a non-empty image.")
+    if array.dtype == np.uint8:
+        values = array.astype(np.float32) / 255.0
+    elif np.issubdtype(array.dtype, np.floating):
+        values = _unit_floats(array, what)
+    else:
+        raise NSTError(
+            f"{what} has dtype {array.dtype}; pass uint8 (0..255) or floats in [0, 1], "
+            "e.g. x.astype(np.uint8) for 0..255 integers or x / 65535 for 16-bit ones."
+        )
+    return tf.convert_to_tensor(values[np.newaxis], dtype=tf.float32)
+
+
+def _as_array(image: ImageLike, what: str) -> np.ndarray:
+    """The values of a tensor, variable or array as a numpy array; other types are refused."""
+    if isinstance(image, (tf.Tensor, tf.Variable)):
+        return image.numpy()
+    if isinstance(image, np.ndarray):
+        return image
+    raise NSTError(
+        f"{what} must be a tf.Tensor or numpy array, not a {type(image).__name__}; "
+        "read image files with load_image."
+    )
+
+
+def _unit_floats(array: np.ndarray, what: str) -> np.ndarray:
+    """Float32 copy of ``array`` clipped to ``[0, 1]``; NSTError if the values are not in range."""
+    if not np.isfinite(array).all():
+        raise NSTError(f"{what} contains NaN or infinite values; pass finite values in [0, 1].")
+    low, high = float(array.min()), float(array.max())
+    if low < -UNIT_RANGE_TOLERANCE:
+        raise NSTError(
+            f"{what} has negative values (down to {low:.4g}); float pixel values must lie in "
+            "[0, 1] (undo any VGG preprocessing with vgg.deprocess first)."
+        )
+    if high > 1.0 + UNIT_RANGE_TOLERANCE:
+        hint = (
+            "clip it with np.clip(x, 0, 1)" if high < 2.0
+            else "it looks like 0..255 values; divide by 255 or pass uint8" if high <= 255.0
+            else "scale it into [0, 1] first"
+        )
+        raise NSTError(
+            f"{what} has values up to {high:.4g}, but float pixel values must lie in [0, 1]: "
+            f"{hint}."
+        )
+    return np.clip(array.astype(np.float32), 0.0, 1.0)
+
+
 def to_uint8(image: ImageLike) -> np.ndarray:
     """Convert a float image in ``[0, 1]`` to uint8 ``(H, W, 3)`` (rounded and clipped).
 
@@ -281,36 +421,81 @@ def to_uint8(image: ImageLike) -> np.ndarray:
 # ---------------------------------------------------------------------------- saving
 
 
-def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+def check_writable(
+    path: str | os.PathLike, overwrite: bool = False, *, protect: Sequence[PathLike] = (),
+    suffixes: Sequence[str] = tuple(SAVE_FORMATS),
+) -> Path:
     """Check that :func:`save_image` can write ``path``; returns it as a ``Path``.
 
-    Checks the suffix, that an existing file may be replaced, and that the parent
-    folder exists and really accepts new files. Call it before a long run.
+    Checks the suffix (one of ``suffixes``) and name lengths, that the parent folder exists and really accepts
+    new files, that an existing file may be replaced, and that ``path`` is not the same file
+    as any path in ``protect`` (the inputs of the run; refused even with ``overwrite``).
+    Call it before a long run.
     """
     target = Path(path).expanduser()
-    if target.suffix.lower() not in SAVE_FORMATS:
-        allowed = ", ".join(SAVE_FORMATS)
+    if target.suffix.lower() not in suffixes:
+        allowed = ", ".join(suffixes)
         raise NSTError(f"cannot save {target}: the name must end in one of {allowed}.")
+    check_name_lengths(target)
+    _check_folder(target)
+    _check_not_an_input(target, protect)
+    _check_existing_target(target, overwrite)
+    _probe_folder(target.parent, target)
+    return target
+
+
+def _check_folder(target: Path) -> None:
+    """Raise NSTError unless the parent folder of ``target`` exists and is a folder."""
     folder = target.parent
-    if not folder.exists():
+    info = stat_or_none(folder)
+    if info is None:
         raise NSTError(
             f"cannot save {target}: the folder {folder} does not exist; create it first."
         )
-    if not folder.is_dir():
+    if not stat.S_ISDIR(info.st_mode):
         raise NSTError(
             f"cannot save {target}: {folder} is a file, not a folder; choose another path."
         )
-    if target.is_dir():
+
+
+def _check_not_an_input(target: Path, protect: Sequence[PathLike]) -> None:
+    """Refuse ``target`` if it is the same file as one of the paths in ``protect``."""
+    protect = [protect] if isinstance(protect, (str, os.PathLike)) else protect
+    for name in protect:
+        source = Path(name).expanduser()
+        if _same_file(target, source):
+            alias = "" if target == source else f" ({target} is the same file)"
+            raise NSTError(
+                f"refusing to write the result over {source}, one of the inputs of this run"
+                f"{alias}; choose another output name."
+            )
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """True if both paths name one file: by inode when both exist, else by resolved path."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet), or cannot be checked
+        return os.path.realpath(first) == os.path.realpath(second)
+
+
+def _check_existing_target(target: Path, overwrite: bool) -> None:
+    """Refuse to replace a folder or a special file, and any existing name without overwrite."""
+    info = stat_or_none(target)
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise NSTError(
             f"cannot save {target}: it is a folder; give a file name such as result.png."
         )
-    if target.exists() and not overwrite:
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise NSTError(
+            f"cannot save {target}: it is {_kind(info)}, not a regular file; "
+            "choose another output name."
+        )
+    if not overwrite and (info is not None or target.is_symlink()):
         raise NSTError(
             f"{target} already exists; pass overwrite=True (--force on the command line) "
             "to replace it."
         )
-    _probe_folder(folder, target)
-    return target
 
 
 def _probe_folder(folder: Path, target: Path) -> None:
@@ -328,26 +513,30 @@ def _probe_folder(folder: Path, target: Path) -> None:
 
 
 def save_image(
-    image: ImageLike, path: str | os.PathLike, overwrite: bool = False, quality: int = 95
+    image: ImageLike,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    quality: int = 95,
+    *,
+    protect: Sequence[PathLike] = (),
 ) -> Path:
     """Save a float image in ``[0, 1]`` as PNG or JPEG (chosen by the suffix); returns the path.
 
-    ``quality`` (1-100) applies to JPEG only. The file is written to a temporary
-    name in the same folder and then renamed, so a crash never leaves half a file.
+    ``quality`` (1-100) applies to JPEG only; ``protect`` lists the run's inputs, which are
+    never overwritten (see :func:`check_writable`). The file is written with
+    :func:`~nst_helpers.files.atomic_write`: a crash or Ctrl-C never leaves half a file, and
+    without ``overwrite`` two runs racing for one new name cannot both succeed.
     """
-    target = check_writable(path, overwrite)
+    target = check_writable(path, overwrite, protect=protect)
     if isinstance(quality, bool) or not isinstance(quality, Integral) or not 1 <= quality <= 100:
         raise NSTError(f"JPEG quality must be a whole number from 1 to 100, got {quality!r}.")
     pixels = to_uint8(image)
     file_format = SAVE_FORMATS[target.suffix.lower()]
     options = {"quality": int(quality)} if file_format == "JPEG" else {}
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(temporary, "xb") as stream:
+        with atomic_write(target, overwrite=overwrite) as stream:
             Image.fromarray(pixels).save(stream, format=file_format, **options)
-        os.replace(temporary, target)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise NSTError(
             f"could not write {target}: {exc.strerror or exc}; check the disk and folder."
         ) from exc

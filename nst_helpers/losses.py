@@ -7,7 +7,7 @@ the number of positions and N_l the number of channels (filters). Images are RGB
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import tensorflow as tf
 

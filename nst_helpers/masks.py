@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from .color import RGB_TO_YIQ
 from .errors import NSTError
+from .images import open_rgb
 
 ASPECT_TOLERANCE = 0.02  # relative difference of width/height allowed between mask and content
 
@@ -32,11 +34,9 @@ def as_mask(mask, height: int, width: int) -> tf.Tensor:
         NSTError: if the mask's aspect ratio differs from the content's (a mask of the wrong
             size), or its values are outside [0, 1].
     """
-    from .images import open_rgb
-
     if isinstance(mask, (str, bytes)) or hasattr(mask, "__fspath__"):
         rgb = open_rgb(mask).astype(np.float32) / 255.0
-        array = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+        array = rgb @ RGB_TO_YIQ[0]  # the luminance Y
     else:
         array = np.asarray(mask)
         array = array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
@@ -81,7 +81,7 @@ def threshold_mask(image: tf.Tensor, channel: str = "luminance", threshold: floa
     image = tf.convert_to_tensor(image, tf.float32)
     r, g, b = image[..., 0], image[..., 1], image[..., 2]
     values = {
-        "luminance": 0.299 * r + 0.587 * g + 0.114 * b,
+        "luminance": tf.tensordot(image, RGB_TO_YIQ[0], axes=1),
         "red": r, "green": g, "blue": b,
         "blueness": b - (r + g) / 2,
     }

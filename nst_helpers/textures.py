@@ -11,7 +11,7 @@ offline and carry no copyright (the project releases them as CC0).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw

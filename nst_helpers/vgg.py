@@ -13,13 +13,14 @@ asked for a few layers stops at the deepest of them.
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from .errors import NSTError
+from .validate import SettingError
 from .weights import VGG19_CONV_LAYERS, WeightsSource, load_weights, resolve_weights
 
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -48,12 +49,15 @@ def deprocess(vgg_input: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(tf.reverse(bgr, axis=[-1]), 0.0, 1.0)
 
 
-def check_layers(names: Sequence[str]) -> list[str]:
-    """Return the names as a list, or raise NSTError naming any that VGG19 lacks."""
-    names = list(names)
+def check_layers(names: str | Sequence[str], setting: str = "layers",
+                 allow_empty: bool = False) -> list[str]:
+    """The layer names as a list; raises SettingError naming any that VGG19 lacks."""
+    names = [names] if isinstance(names, str) else list(names)
     unknown = [name for name in names if name not in LAYER_ORDER]
-    if unknown or not names:
-        raise NSTError(f"unknown VGG19 layer(s) {unknown or names}; choose from {LAYER_ORDER}")
+    if unknown:
+        raise SettingError(setting, f"unknown VGG19 layer(s) {unknown}; choose from {LAYER_ORDER}")
+    if not names and not allow_empty:
+        raise SettingError(setting, f"{setting} needs at least one VGG19 layer")
     return names
 
 

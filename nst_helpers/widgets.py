@@ -11,8 +11,10 @@
   and a side-by-side comparison of the last results with their settings.
 
 The optimization runs in a worker thread, so the kernel stays free to receive the Stop
-click: Stop sets a flag that the preview callback turns into ``KeyboardInterrupt``, which
-:func:`nst_helpers.optimize.stylize` answers by returning the best image so far. Only
+click: Stop sets a flag that :func:`nst_helpers.optimize.stylize` polls (``should_stop``)
+after each step, returning the best image so far. The controls make one
+:class:`~nst_helpers.settings.StyleSettings`; Save writes it as JSON and :meth:`StyleStudio.load`
+sets the controls from such a file again. Only
 core ipywidgets are used, so it works in JupyterLab and in Colab. All logic is in plain
 methods (``run``, ``stop``, ``save``, ``settings``) so that tests can drive it headlessly.
 """
@@ -32,6 +34,7 @@ import tensorflow as tf
 
 from . import config
 from .errors import NSTError
+from .settings import INITS, OPTIMIZERS, StyleSettings
 
 THUMBNAIL_PX = 96
 COMPARE_LAST = 4
@@ -160,12 +163,15 @@ class ImagePicker:
 
 @dataclass
 class StudioRun:
-    """One finished run: its result, settings and the labels of its images."""
+    """One finished run: its result and the labels of its images."""
 
     result: Any
-    settings: dict
     content: str
-    style: str
+    styles: list[str]
+
+    @property
+    def settings(self) -> StyleSettings:
+        return self.result.settings
 
 
 class StyleStudio:
@@ -173,7 +179,6 @@ class StyleStudio:
 
     def __init__(self, output_dir: str | Path = "outputs/studio", extractor=None):
         from .data import MANIFEST
-        from .optimize import CONTENT_WEIGHT, INITS, OPTIMIZERS, STYLE_WEIGHT, TV_WEIGHT
 
         contents = [n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights]
         styles = [n for n, e in MANIFEST.items() if e.kind == "style"]
@@ -181,21 +186,7 @@ class StyleStudio:
         self.extractor = extractor
         self.content = ImagePicker("Content photo", contents, "tubingen")
         self.style = ImagePicker("Style painting", styles, "starry_night")
-        defaults = config.defaults()
-        style = {"description_width": "110px"}
-        self.size = w.IntSlider(defaults.size, min=32, max=1024, step=32, description="size (px)", style=style)
-        self.steps = w.IntSlider(defaults.steps, min=1, max=500, description="steps", style=style)
-        self.style_weight = w.FloatLogSlider(STYLE_WEIGHT, base=10, min=-6, max=-1, description="style weight",
-                                            readout_format=".1e", style=style)
-        self.content_weight = w.FloatLogSlider(CONTENT_WEIGHT, base=10, min=-2, max=2, description="content weight", style=style)
-        self.tv_weight = w.FloatLogSlider(TV_WEIGHT, base=10, min=0, max=7, description="TV weight",
-                                         readout_format=".1e", style=style)
-        self.optimizer = w.Dropdown(options=OPTIMIZERS, value="lbfgs", description="optimizer", style=style)
-        self.init = w.Dropdown(options=INITS, value="content", description="start from", style=style)
-        self.preserve_colors = w.Dropdown(options=["no", "luminance", "histogram"], value="no",
-                                          description="keep colours", style=style)
-        self.blend_with = w.Dropdown(options=["(none)", *styles], value="(none)", description="blend with", style=style)
-        self.blend = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="first style share", style=style)
+        self._build_controls(styles)
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.save_button = w.Button(description="Save", icon="save", disabled=True)
@@ -208,37 +199,80 @@ class StyleStudio:
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.save_button.on_click(lambda _: self.save())
-
-        controls = w.VBox([self.size, self.steps, self.style_weight, self.content_weight, self.tv_weight,
-                           self.optimizer, self.init, self.preserve_colors, self.blend_with, self.blend])
         buttons = w.HBox([self.run_button, self.stop_button, self.save_button])
-        live = w.HBox([self.preview, self.loss_plot])
         self.widget = w.VBox([
-            self.content.widget, self.style.widget, controls, buttons, self.progress, self.status,
-            live, w.HTML("<b>Last results</b>"), self.comparison,
+            self.content.widget, self.style.widget, w.VBox(list(self.controls.values())), buttons,
+            self.progress, self.status, w.HBox([self.preview, self.loss_plot]),
+            w.HTML("<b>Last results</b>"), self.comparison,
         ])
         self.history: list[StudioRun] = []
         self.saved: list[Path] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._running_settings: dict = {}
         self._last_refresh = 0.0
+
+    def _build_controls(self, styles: list[str]) -> None:
+        """One widget per setting the studio offers, named after the setting."""
+        d, style = StyleSettings(), {"description_width": "110px"}
+        self.controls = {
+            "size": w.IntSlider(config.defaults().size, min=32, max=1024, step=32,
+                                description="size (px)", style=style),
+            "steps": w.IntSlider(d.steps, min=1, max=500, description="steps", style=style),
+            "style_weight": w.FloatLogSlider(d.style_weight, base=10, min=-6, max=-1, style=style,
+                                             description="style weight", readout_format=".1e"),
+            "content_weight": w.FloatLogSlider(d.content_weight, base=10, min=-2, max=2,
+                                               description="content weight", style=style),
+            "tv_weight": w.FloatLogSlider(d.tv_weight, base=10, min=0, max=7, style=style,
+                                          description="TV weight", readout_format=".1e"),
+            "optimizer": w.Dropdown(options=OPTIMIZERS, value=d.optimizer, description="optimizer",
+                                    style=style),
+            "init": w.Dropdown(options=INITS, value="content", description="start from", style=style),
+            "preserve_colors": w.Dropdown(options=[("no", None), ("luminance", "luminance"),
+                                                   ("histogram", "histogram")],
+                                          value=None, description="keep colours", style=style),
+            "blend_with": w.Dropdown(options=["(none)", *styles], value="(none)",
+                                     description="blend with", style=style),
+            "blend": w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="first style share",
+                                   style=style),
+        }
+        for name, control in self.controls.items():
+            setattr(self, name, control)
 
     # ------------------------------------------------------------------ reading the controls
 
-    def settings(self) -> dict:
-        """The current choices as ``stylize`` keyword arguments (plus the image labels)."""
-        blend = self.blend_with.value != "(none)"
-        return {
-            "content": self.content.label, "style": self.style.label,
-            "blend_with": self.blend_with.value if blend else None,
-            "size": self.size.value, "steps": self.steps.value,
-            "style_weight": self.style_weight.value, "content_weight": self.content_weight.value,
-            "tv_weight": self.tv_weight.value, "optimizer": self.optimizer.value,
-            "init": self.init.value,
-            "preserve_colors": None if self.preserve_colors.value == "no" else self.preserve_colors.value,
-            "style_blend": [round(self.blend.value, 4), round(1 - self.blend.value, 4)] if blend else None,
-        }
+    def settings(self) -> StyleSettings:
+        """The current choices as one :class:`StyleSettings` (its checks apply)."""
+        values = {name: self.controls[name].value for name in STUDIO_SETTINGS}
+        if self.blend_with.value != "(none)":
+            values["style_blend"] = (round(self.blend.value, 4), round(1 - self.blend.value, 4))
+        return StyleSettings(**values)
+
+    def style_names(self) -> list[str]:
+        """The chosen painting, and the one blended in if any."""
+        blend = self.blend_with.value
+        return [self.style.label] + ([blend] if blend != "(none)" else [])
+
+    def apply(self, settings: StyleSettings, styles: list[str] | None = None) -> None:
+        """Set the controls from ``settings`` (e.g. loaded from a saved JSON)."""
+        for name in STUDIO_SETTINGS:
+            self.controls[name].value = getattr(settings, name) if name != "size" else \
+                settings.size or self.size.value
+        if styles and len(styles) > 1 and settings.style_blend:
+            self.blend_with.value, self.blend.value = styles[1], settings.style_blend[0]
+        else:
+            self.blend_with.value = "(none)"
+
+    def load(self, path: str | Path) -> StyleSettings:
+        """Set the controls (and the painting, if built in) from a JSON written by :meth:`save`."""
+        record = json.loads(Path(path).read_text())
+        settings = StyleSettings.from_dict(record)
+        styles = record.get("styles") or []
+        if styles and styles[0] in self.style.images:
+            self.style.select(styles[0])
+        if record.get("content") in self.content.images:
+            self.content.select(record["content"])
+        self.apply(settings, styles)
+        return settings
 
     # ------------------------------------------------------------------ actions
 
@@ -254,16 +288,20 @@ class StyleStudio:
         if self.content.image is None or self.style.image is None:
             self.status.value = "Choose a content image and a style image first."
             return
-        settings = self.settings()
-        self._running_settings = settings
+        try:
+            settings = self.settings()
+        except NSTError as error:
+            self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
+            return
         self._stop.clear()
         self.run_button.disabled, self.stop_button.disabled, self.save_button.disabled = True, False, True
-        self.progress.max, self.progress.value = settings["steps"], 0
-        self.status.value = f"Running {settings['optimizer']} for {settings['steps']} steps at {settings['size']} px..."
+        self.progress.max, self.progress.value = settings.steps, 0
+        self.status.value = f"Running {settings.optimizer} for {settings.steps} steps at {settings.size} px..."
+        job = (settings, self.content.label, self.style_names())
         if blocking:
-            self._work(settings)
+            self._work(*job)
         else:
-            self._thread = threading.Thread(target=self._work, args=(settings,), daemon=True)
+            self._thread = threading.Thread(target=self._work, args=job, daemon=True)
             self._thread.start()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -287,14 +325,8 @@ class StyleStudio:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = next_free_path(self.output_dir)
         save_image(last.result.image, path)
-        record = {
-            **last.settings, "image": path.name, "seconds": round(last.result.seconds, 2),
-            "steps_done": len(last.result.history), "interrupted": last.result.interrupted,
-            "final_loss": float(last.result.history["total"].iloc[-1]) if len(last.result.history) else None,
-            "weights": last.result.weights_source.describe() if last.result.weights_source else None,
-            "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-        }
-        path.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+        last.settings.to_json(path.with_suffix(".json"), content=last.content,
+                              styles=last.styles, image=path.name, result=_summary(last.result))
         self.saved.append(path)
         self.status.value = f"Saved <code>{path}</code> and its settings (<code>{path.with_suffix('.json').name}</code>)."
         return path
@@ -307,36 +339,24 @@ class StyleStudio:
 
     # ------------------------------------------------------------------ the run
 
-    def _styles(self, settings: dict) -> list[tf.Tensor]:
-        styles = [self.style.image]
-        name = settings["blend_with"]
-        if name:
-            styles.append(self.style.images[name] if name in self.style.images else _load(name))
-        return styles
+    def _image(self, name: str) -> tf.Tensor:
+        return self.style.images[name] if name in self.style.images else _load(name)
 
-    def _work(self, settings: dict) -> None:
-        from .images import resize_max_dim
-        from .optimize import stylize
-        from .vgg import CONTENT_LAYERS, STYLE_LAYERS, FeatureExtractor
+    def _work(self, settings: StyleSettings, content: str, styles: list[str]) -> None:
+        from .optimize import build_extractor, stylize
 
         try:
-            if self.extractor is None:
-                self.extractor = FeatureExtractor([*STYLE_LAYERS, *CONTENT_LAYERS], log=lambda line: None)
-            result = stylize(
-                resize_max_dim(self.content.image, settings["size"]), self._styles(settings),
-                steps=settings["steps"], optimizer=settings["optimizer"],
-                content_weight=settings["content_weight"], style_weight=settings["style_weight"],
-                tv_weight=settings["tv_weight"], init=settings["init"],
-                preserve_colors=settings["preserve_colors"], style_blend=settings["style_blend"],
-                extractor=self.extractor, callback=self._on_step, callback_every=1,
-                progress=False, log=lambda line: None,
-            )
+            paintings = [self.style.image] + [self._image(name) for name in styles[1:]]
+            self.extractor = self.extractor or build_extractor(settings, log=lambda line: None)
+            result = stylize(self.content.image, paintings, settings, extractor=self.extractor,
+                             callback=self._on_step, callback_every=1,
+                             should_stop=self._stop.is_set, progress=False, log=lambda line: None)
         except NSTError as error:
             self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
         except Exception as error:  # show, don't lose, an unexpected failure in the thread
             self.status.value = f"<span style='color:#b00'>Run failed: {type(error).__name__}: {_html(str(error))}</span>"
         else:
-            self._finish(result, settings)
+            self._finish(StudioRun(result, content, styles))
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self.save_button.disabled = not self.history
@@ -349,19 +369,32 @@ class StyleStudio:
             self.preview.value = png_bytes(image)
             self.preview.layout.display = ""
             self.status.value = f"step {step}/{self.progress.max}: loss {terms['total']:.4g}"
-        if self._stop.is_set():
-            raise KeyboardInterrupt  # stylize returns the best image so far
 
-    def _finish(self, result, settings: dict) -> None:
-        run = StudioRun(result, settings, settings["content"], settings["style"])
+    def _finish(self, run: StudioRun) -> None:
+        result = run.result
         self.history.append(run)
         self.preview.value = png_bytes(result.image)
         self.loss_plot.value = loss_plot_png(result.history)
         self.preview.layout.display = self.loss_plot.layout.display = ""
         how = "stopped early" if result.interrupted else "done"
-        self.status.value = (f"{how}: {len(result.history)} steps in {result.seconds:.1f} s. "
+        self.status.value = (f"{how}: {result.steps} steps in {result.seconds:.1f} s. "
                              "Press Save to keep it.")
         self.comparison.children = [_result_card(r) for r in self.history[-COMPARE_LAST:]]
+
+
+STUDIO_SETTINGS = ("size", "steps", "style_weight", "content_weight", "tv_weight", "optimizer",
+                   "init", "preserve_colors")
+
+
+def _summary(result) -> dict:
+    """What a saved JSON records about the run's outcome."""
+    return {
+        "seconds": round(result.seconds, 2), "steps_done": result.steps,
+        "stopped_early": result.stop_reason,
+        "final_loss": float(result.history["total"].iloc[-1]) if len(result.history) else None,
+        "weights": result.weights_source.describe() if result.weights_source else None,
+        "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def _thumbnail(image: tf.Tensor) -> tf.Tensor:
@@ -378,11 +411,11 @@ def _load(name: str) -> tf.Tensor:
 
 def _result_card(run: StudioRun) -> w.VBox:
     s = run.settings
-    blend = f" + {s['blend_with']} ({s['style_blend'][1]:.0%})" if s["blend_with"] else ""
-    lines = [f"{run.content} × {run.style}{blend}",
-             f"{s['size']} px, {len(run.result.history)} {s['optimizer']} steps",
-             f"style {s['style_weight']:.1e}, content {s['content_weight']:.2g}, TV {s['tv_weight']:.1e}",
-             f"start {s['init']}, colours {s['preserve_colors'] or 'from style'}"]
+    blend = f" + {run.styles[1]} ({s.style_blend[1]:.0%})" if len(run.styles) > 1 else ""
+    lines = [f"{run.content} × {run.styles[0]}{blend}",
+             f"{s.size} px, {run.result.steps} {s.optimizer} steps",
+             f"style {s.style_weight:.1e}, content {s.content_weight:.2g}, TV {s.tv_weight:.1e}",
+             f"start {s.init}, colours {s.preserve_colors or 'from style'}"]
     thumb = w.Image(value=png_bytes(run.result.image), format="png", layout=w.Layout(width="200px"))
     return w.VBox([thumb, w.HTML("<br>".join(_html(line) for line in lines))],
                   layout=w.Layout(margin="0 8px 8px 0"))

@@ -17,10 +17,14 @@ def load(path: Path):
     return module
 
 
-def test_benchmark_quick_mode_writes_results(tmp_path):
+def test_benchmark_quick_mode_writes_results(tmp_path, monkeypatch):
     bench = load(BENCH)
+    published = {name: (BENCHMARKS / name).read_bytes() for name in ("results.json", "bench.png")}
+    monkeypatch.setattr(bench, "QUICK_DIR", tmp_path)  # the smoke run's default folder
+    assert bench.main(["--quick"]) == 0
     out = tmp_path / "results.json"
-    assert bench.main(["--quick", "--out", str(out)]) == 0
+    for name, data in published.items():  # a smoke run never replaces the published results
+        assert (BENCHMARKS / name).read_bytes() == data
     results = json.loads(out.read_text())
     for key in ("time_to_quality_ratio", "step_ms", "reference_step_ms", "step_time_vs_limit", "machine"):
         assert key in results

@@ -28,20 +28,123 @@ def rejects(check, fn, *phrases: str) -> str:
     return message
 
 
-ALL_CHECKS = [
-    checks.check_preprocess, checks.check_receptive_field, checks.check_gram_matrix,
-    checks.check_content_loss, checks.check_style_loss, checks.check_total_variation_loss,
-    checks.check_train_step, checks.check_files_from_upload,
+# ----------------------------------------------------------------------------- correct solutions
+# Written the way a student might, so that no check is fed its own reference.
+
+MEAN_BGR = tf.constant([103.939, 116.779, 123.68])
+
+
+def preprocess_numpy(image):
+    return image.numpy()[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68])
+
+
+def receptive_field(kinds):  # stands for a student's answer: not checks' own reference
+    field, stride = 1, 1
+    for kind in kinds:
+        if kind == "conv":
+            field += 2 * stride
+        else:
+            field += stride
+            stride *= 2
+    return field
+
+
+def gram_matrix(features):
+    _, h, w, c = features.shape
+    flat = tf.reshape(features, (1, h * w, c))
+    return tf.matmul(flat, flat, transpose_a=True) / float(h * w)
+
+
+def layer_sum(grams, targets, weights, per_layer):
+    return tf.add_n([weights[n] * per_layer(grams[n] - targets[n]) for n in grams])
+
+
+def equal(grams):
+    return {n: 1.0 / len(grams) for n in grams}
+
+
+def style_loss(grams, targets, layer_weights=None):
+    return layer_sum(grams, targets, layer_weights or equal(grams),
+                     lambda d: tf.reduce_mean(d ** 2))
+
+
+def tv_loss(image):
+    return (tf.reduce_mean(tf.abs(image[:, 1:] - image[:, :-1]))
+            + tf.reduce_mean(tf.abs(image[:, :, 1:] - image[:, :, :-1])))
+
+
+def train_step(image, loss_fn, optimizer):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)
+    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
+    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    return loss
+
+
+def train_step_with_zip(image, loss_fn, optimizer):  # zip(...) and a float result are fine too
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)
+    optimizer.apply_gradients(zip([tape.gradient(loss, image)], [image]))
+    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    return float(loss)
+
+
+def files_from_upload(value):
+    if isinstance(value, dict):
+        return [(name, bytes(item["content"])) for name, item in value.items()]
+    return [(item["name"], bytes(item["content"])) for item in value]
+
+
+def stats(x, axis=(0, 1, 2)):
+    return tf.reduce_mean(x, axis), tf.math.reduce_std(x, axis)
+
+
+def recoloured(formula, axis=(0, 1, 2), clip=True):
+    """A match_mean_std computing ``formula(style, style mean, style std, content mean, std)``."""
+    def match(style, content):
+        result = formula(style, *stats(style, axis), *stats(content, axis))
+        return tf.clip_by_value(result, 0.0, 1.0) if clip else result
+    return match
+
+
+match_mean_std = recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc)
+
+SOLUTIONS = [
+    (checks.check_preprocess, nst.preprocess), (checks.check_preprocess, preprocess_numpy),
+    (checks.check_receptive_field, receptive_field),
+    (checks.check_receptive_field, lambda kinds: np.int64(receptive_field(kinds))),
+    (checks.check_gram_matrix, nst.gram_matrix), (checks.check_gram_matrix, gram_matrix),
+    (checks.check_content_loss, nst.content_loss),
+    (checks.check_content_loss, lambda f, p: tf.reduce_mean((f - p) ** 2)),
+    (checks.check_style_loss, nst.style_loss), (checks.check_style_loss, style_loss),
+    (checks.check_total_variation_loss, nst.total_variation_loss),
+    (checks.check_total_variation_loss, tv_loss),
+    (checks.check_train_step, train_step), (checks.check_train_step, train_step_with_zip),
+    (checks.check_files_from_upload, files_from_upload),
+    (checks.check_match_mean_std, match_mean_std),
 ]
+ALL_CHECKS = list(dict.fromkeys(check for check, _ in SOLUTIONS))
 
 
 def test_exercise_error_is_an_assertion_error():
     assert issubclass(ExerciseError, AssertionError)
 
 
+def test_every_check_is_exported_and_tested():
+    names = {name for name in dir(checks) if name.startswith("check_")}
+    assert names == {check.__name__ for check in ALL_CHECKS}
+    assert names <= set(checks.__all__)
+
+
+@pytest.mark.parametrize("check, fn", SOLUTIONS, ids=lambda x: getattr(x, "__name__", None))
+def test_every_check_accepts_correct_solutions(check, fn, capsys):
+    assert check(fn) is True
+    assert f"✓ {check.__name__.removeprefix('check_')} passed: " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
 def test_every_check_rejects_the_empty_stub(check):
-    rejects(check, stub, "NotImplementedError", "YOUR CODE HERE")
+    rejects(check, stub, "NotImplementedError", "replace the `# YOUR CODE HERE` line")
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
@@ -58,347 +161,289 @@ def test_every_check_notices_a_missing_return(check):
     rejects(check, lambda *args, **kwargs: None, "returned None")
 
 
-# ----------------------------------------------------------------------------- preprocess
-
-def test_preprocess_accepts_the_package_and_a_numpy_version(capsys):
-    assert checks.check_preprocess(nst.preprocess) is True
-    assert "✓ preprocess passed" in capsys.readouterr().out
-
-    def numpy_version(image):
-        return image.numpy()[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68])
-
-    assert checks.check_preprocess(numpy_version)
+def test_messages_are_single_sentences_without_tracebacks():
+    message = rejects(checks.check_gram_matrix, lambda f: f, "wrong shape")
+    assert not re.search(r"Traceback|File \"", message)
 
 
-MEAN_BGR = tf.constant([103.939, 116.779, 123.68])
+# ----------------------------------------------------------------------------- named mistakes
+# Each row: (id, a wrong implementation, phrases); the first phrase is taken from that
+# mistake's message in the check's table (see test_every_named_mistake_has_a_test).
 
-
-@pytest.mark.parametrize("fn, phrases", [
-    (lambda x: x * 255.0 - MEAN_BGR, ["RGB order", "BGR"]),
-    (lambda x: x[..., ::-1] - MEAN_BGR, ["forgot *255"]),
-    (lambda x: x[..., ::-1] * 255.0 - MEAN_BGR[::-1], ["mean", "wrong order"]),
-    (lambda x: x[..., ::-1] * 255.0, ["forgot to subtract the mean"]),
-    (lambda x: x[..., ::-1] * 255.0 + MEAN_BGR, ["added the mean"]),
-    (lambda x: (x[..., ::-1] * 255.0 - MEAN_BGR)[0], ["wrong shape", "batch axis"]),
-    (lambda x: x[..., ::-1] * 254.0 - MEAN_BGR, ["wrong values"]),
-], ids=["no-flip", "no-255", "mean-order", "no-mean", "added-mean", "no-batch", "other"])
-def test_preprocess_names_the_mistake(fn, phrases):
-    rejects(checks.check_preprocess, fn, *phrases)
-
-
-# ----------------------------------------------------------------------------- receptive field
-
-def receptive_field(kinds):
-    field, stride = 1, 1
-    for kind in kinds:
-        if kind == "conv":
-            field += 2 * stride
-        else:
-            field += stride
-            stride *= 2
+def field_by(conv, pool, start=1):
+    """A receptive-field function from the rules (field, stride) -> (field, stride) per layer."""
+    def field(kinds):
+        f, s = start, 1
+        for kind in kinds:
+            f, s = conv(f, s) if kind == "conv" else pool(f, s)
+        return f
     return field
 
 
-def test_receptive_field_accepts_a_correct_version():
-    assert checks.check_receptive_field(receptive_field)
+def style_with(per_layer, default=equal):
+    """A style_loss from ``per_layer(G - A)`` and the weights ``default(grams)`` for None."""
+    return lambda g, a, w=None: layer_sum(g, a, w or default(g), per_layer)
 
 
-def test_receptive_field_accepts_numpy_integers():
-    assert checks.check_receptive_field(lambda kinds: np.int64(receptive_field(kinds)))
+def diffs(x):
+    return x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
 
 
-def test_receptive_field_names_a_forgotten_stride():
-    def no_stride(kinds):
-        return 1 + sum(2 if kind == "conv" else 1 for kind in kinds)
-
-    rejects(checks.check_receptive_field, no_stride, "stride", "doubles")
+def all_differences(x):
+    return tf.reduce_mean(tf.concat([tf.reshape(tf.abs(d), [-1]) for d in diffs(x)], axis=0))
 
 
-def test_receptive_field_names_a_doubling_pool():
-    def doubling(kinds):
-        field, stride = 1, 1
-        for kind in kinds:
-            if kind == "conv":
-                field += 2 * stride
-            else:
-                field, stride = field * 2, stride * 2
-        return field
-
-    rejects(checks.check_receptive_field, doubling, "does not double")
+def train_step_with(gradient=lambda g: g, clip=True, returned=None):
+    def step(image, loss_fn, optimizer):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(image)
+        optimizer.apply_gradients([(gradient(tape.gradient(loss, image)), image)])
+        if clip:
+            image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        return loss if returned is None else returned(loss, loss_fn(image))
+    return step
 
 
-def test_receptive_field_names_ignored_pools_and_off_by_one():
-    def ignores_pools(kinds):
-        field, stride = 1, 1
-        for kind in kinds:
-            if kind == "conv":
-                field += 2 * stride
-            else:
-                stride *= 2
-        return field
-
-    rejects(checks.check_receptive_field, ignores_pools, "pooling layers also widen")
-    rejects(checks.check_receptive_field, lambda kinds: receptive_field(kinds) - 1, "off by one")
+def rebinds(image, loss_fn, optimizer):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)
+    image = tf.clip_by_value(image - 0.1 * tape.gradient(loss, image), 0.0, 1.0)
+    return loss
 
 
-def test_receptive_field_wants_a_number():
-    rejects(checks.check_receptive_field, lambda kinds: "3", "whole number")
-    rejects(checks.check_receptive_field, lambda kinds: receptive_field(kinds) + 0.5, "whole number")
+def own_sgd(image, loss_fn, optimizer):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)
+    image.assign(tf.clip_by_value(image - 0.01 * tape.gradient(loss, image), 0.0, 1.0))
+    return loss
 
 
-# ----------------------------------------------------------------------------- Gram matrix
-
-def gram_matrix(features):
+def positions(features):
     _, h, w, c = features.shape
     flat = tf.reshape(features, (1, h * w, c))
-    return tf.matmul(flat, flat, transpose_a=True) / float(h * w)
+    return tf.matmul(flat, flat, transpose_b=True) / float(h * w)
 
 
-def test_gram_matrix_accepts_the_package_and_a_matmul_version():
-    assert checks.check_gram_matrix(nst.gram_matrix)
-    assert checks.check_gram_matrix(gram_matrix)
+def scrambled(features):
+    _, h, w, c = features.shape
+    flat = tf.reshape(features, (1, c, h * w))
+    return tf.matmul(flat, flat, transpose_b=True) / float(h * w)
 
 
-def test_gram_matrix_names_the_missing_normalization():
-    def unnormalized(features):
-        return gram_matrix(features) * float(features.shape[1] * features.shape[2])
-
-    message = rejects(checks.check_gram_matrix, unnormalized, "too large",
-                      "divide by the number of positions H*W")
-    assert "4x too large" in message  # the first case is 2x2 positions
+def positions_count(features):
+    return float(features.shape[1] * features.shape[2])
 
 
-def test_gram_matrix_names_a_wrong_shape():
-    rejects(checks.check_gram_matrix, lambda f: gram_matrix(f)[0], "wrong shape", "(1, 3, 3)", "batch axis")
+MISTAKES = {
+    checks.check_preprocess: [
+        ("batch", lambda x: (x[..., ::-1] * 255.0 - MEAN_BGR)[0], ["keep the batch axis", "(1, H"]),
+        ("no-flip", lambda x: x * 255.0 - MEAN_BGR, ["flip them to BGR"]),
+        ("no-flip-mean-reversed", lambda x: x * 255.0 - MEAN_BGR[::-1], ["VGG19 wants BGR"]),
+        ("mean-order", lambda x: x[..., ::-1] * 255.0 - MEAN_BGR[::-1], ["the wrong order"]),
+        ("no-255", lambda x: x[..., ::-1] - MEAN_BGR, ["multiply the [0, 1] image by 255"]),
+        ("255-after-mean", lambda x: (x[..., ::-1] - MEAN_BGR) * 255.0, ["255 after subtracting"]),
+        ("mean-over-255", lambda x: x[..., ::-1] - MEAN_BGR / 255.0, ["should be on VGG19's"]),
+        ("no-mean", lambda x: x[..., ::-1] * 255.0, ["forgot to subtract the mean"]),
+        ("only-255", lambda x: x * 255.0, ["only multiplied by 255"]),
+        ("added-mean", lambda x: x[..., ::-1] * 255.0 + MEAN_BGR, ["added the mean"]),
+        ("divided", lambda x: x[..., ::-1] / 255.0 - MEAN_BGR, ["you divided by 255"]),
+    ],
+    checks.check_receptive_field: [
+        ("no-stride", field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 1, s)),
+         ["same amount at every layer", "for ['pool', 'conv'] expected a receptive field of 6 px"]),
+        ("pool-doubles", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (2 * f, 2 * s)),
+         ["does not double the field"]),
+        ("pool-ignored", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f, 2 * s)),
+         ["pooling layers also widen"]),
+        ("conv-adds-3", field_by(lambda f, s: (f + 3 * s, s), lambda f, s: (f + s, 2 * s)),
+         ["positions (field += 2 * stride), not 3"]),
+        ("off-by-one", lambda kinds: receptive_field(kinds) - 1, ["off by one"]),
+        ("pool-adds-2", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f + 2 * s, 2 * s)),
+         ["1 position (field += stride), not 2"]),
+        ("all-convs", field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 2, s)),
+         ["every layer like a 3x3 conv"]),
+    ],
+    checks.check_gram_matrix: [
+        ("no-batch", lambda f: gram_matrix(f)[0], ["return shape (1, {c}, {c})", "(1, 3, 3)"]),
+        ("positions", positions, ["positions x positions", "F^T F"]),
+        ("positions-no-batch", lambda f: positions(f)[0], ["positions x positions"]),
+        ("scrambled", scrambled, ["straight to (C, H*W)", "reshape to (H*W, C)"]),
+        ("covariance", lambda f: gram_matrix(f - tf.reduce_mean(f, axis=(1, 2), keepdims=True)),
+         ["subtracted the mean of each channel"]),
+        ("abs", lambda f: gram_matrix(tf.abs(f)), ["do not take absolute values"]),
+        ("unnormalized", lambda f: gram_matrix(f) * positions_count(f),
+         ["forget to divide by the number of positions", "4x too large"]),
+        ("by-hwc", lambda f: gram_matrix(f) / float(f.shape[-1]), ["not by H*W*C", "3x too small"]),
+        ("by-hw-twice", lambda f: gram_matrix(f) / positions_count(f), ["by H*W twice"]),
+        ("by-c", lambda f: gram_matrix(f) * positions_count(f) / float(f.shape[-1]),
+         ["not by C =", "1.33x too large"]),
+        ("times-2", lambda f: 2.0 * gram_matrix(f), ["no factor 2"]),
+        ("half", lambda f: gram_matrix(f) / 2.0, ["no factor 1/2"]),
+        ("upper-triangle", lambda f: tf.linalg.band_part(gram_matrix(f), 0, -1),
+         ["not symmetric"]),
+    ],
+    checks.check_content_loss: [
+        ("sum", lambda f, p: tf.reduce_sum((f - p) ** 2),
+         ["you summed the squared differences: take the mean", "8x too large"]),
+        ("half-sum", lambda f, p: 0.5 * tf.reduce_sum((f - p) ** 2), ["paper's 1/2 sum"]),
+        ("half-mean", lambda f, p: 0.5 * tf.reduce_mean((f - p) ** 2), ["no factor 1/2 here"]),
+        ("abs", lambda f, p: tf.reduce_mean(tf.abs(f - p)), ["absolute difference: square"]),
+        ("sqrt", lambda f, p: tf.sqrt(tf.reduce_mean((f - p) ** 2)), ["took the square root"]),
+        ("no-square", lambda f, p: tf.reduce_mean(f - p), ["forgot to square"]),
+        ("squared-mean", lambda f, p: tf.reduce_mean(f - p) ** 2, ["squared the mean difference"]),
+    ],
+    checks.check_style_loss: [
+        ("no-1/L", style_with(lambda d: tf.reduce_mean(d ** 2), lambda g: dict.fromkeys(g, 1.0)),
+         ["without dividing by L", "3x too large"]),
+        ("sum", style_with(lambda d: tf.reduce_sum(d ** 2)),
+         ["differences of each Gram matrix: take the mean"]),
+        ("quarter", lambda g, a, w=None: 0.25 * style_loss(g, a, w),
+         ["factor 1/4", "4x too small"]),
+        ("abs", style_with(lambda d: tf.reduce_mean(tf.abs(d))),
+         ["absolute difference: square the differences"]),
+        ("no-square", style_with(tf.reduce_mean), ["forgot to square the differences of the Gram"]),
+        ("sqrt", style_with(lambda d: tf.sqrt(tf.reduce_mean(d ** 2))),
+         ["square root of each layer's mean"]),
+        ("ignores-weights", lambda g, a, w=None: style_loss(g, a), ["ignored the layer_weights"]),
+        ("weights-over-L", lambda g, a, w=None: style_loss(
+            g, a, w and {n: w[n] / len(g) for n in g}), ["even though layer_weights was given"]),
+    ],
+    checks.check_total_variation_loss: [
+        ("squared", lambda x: sum(tf.reduce_mean(d ** 2) for d in diffs(x)),
+         ["squared the differences"]),
+        ("sum", lambda x: sum(tf.reduce_sum(tf.abs(d)) for d in diffs(x)),
+         ["summed the absolute differences"]),
+        ("vertical", lambda x: tf.reduce_mean(tf.abs(diffs(x)[0])), ["only included the vertical"]),
+        ("horizontal", lambda x: tf.reduce_mean(tf.abs(diffs(x)[1])),
+         ["only included the horizontal"]),
+        ("averaged", lambda x: tv_loss(x) / 2,
+         ["add the two means, do not average", "2x too small"]),
+        ("all-together", all_differences, ["averaged all differences together"]),
+        ("roll", lambda x: sum(tf.reduce_mean(tf.abs(x - tf.roll(x, 1, axis))) for axis in (1, 2)),
+         ["wrapped-around copy"]),
+        ("vertical-twice", lambda x: 2 * tf.reduce_mean(tf.abs(diffs(x)[0])),
+         ["vertical differences twice"]),
+        ("abs-of-mean", lambda x: sum(tf.abs(tf.reduce_mean(d)) for d in diffs(x)),
+         ["absolute value of each difference"]),
+    ],
+    checks.check_train_step: [
+        ("loss-after", train_step_with(returned=lambda before, after: after),
+         ["loss after the update"]),
+        ("rebinds", rebinds, ["did not change", "image.assign"]),
+        ("unclipped", train_step_with(clip=False), ["left [0, 1]", "clip_by_value"]),
+        ("ascent", train_step_with(gradient=lambda g: -g), ["loss went up"]),
+        ("wrong-loss", train_step_with(returned=lambda before, after: 2 * before),
+         ["returned loss should be loss_fn(image) before the step", "expected", "got"]),
+        ("own-sgd", own_sgd, ["not what one step of the given optimizer gives", "passed in"]),
+    ],
+    checks.check_match_mean_std: [
+        ("no-batch", lambda s, c: match_mean_std(s, c)[0],
+         ["(reduce over axes 0, 1, 2", "wrong shape"]),
+        ("swapped", lambda s, c: match_mean_std(c, s), ["did you swap the two?"]),
+        ("global", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, axis=None),
+         ["one mean and one std for all three channels"]),
+        ("upside-down", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / sc * ss + mc),
+         ["scale is upside down"]),
+        ("variance", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss ** 2 * sc ** 2 + mc),
+         ["you used the variance"]),
+        ("no-content-mean", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc),
+         ["add the content's mean after scaling"]),
+        ("no-style-mean", recoloured(lambda s, ms, ss, mc, sc: s / ss * sc + mc),
+         ["subtract the style's mean before scaling"]),
+        ("only-mean", recoloured(lambda s, ms, ss, mc, sc: s - ms + mc), ["only moved the mean"]),
+        ("no-content-std", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss + mc),
+         ["multiply by the content's std"]),
+        ("unclipped", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, clip=False),
+         ["outside [0, 1]"]),
+        ("far-outside", recoloured(lambda s, ms, ss, mc, sc: 10 * (s - ms) / ss * sc + mc,
+                                   clip=False), ["outside [0, 1]"]),
+        ("pixels-moved", lambda s, c: tf.reverse(match_mean_std(s, c), axis=[2]),
+         ["not a shift and scale of the style's pixels"]),
+    ],
+    checks.check_files_from_upload: [
+        ("version-8-only", lambda value: [(item["name"], bytes(item["content"])) for item in value],
+         ["your function raised TypeError"]),
+        ("memoryview", lambda value: [(name, item["content"]) for name, item in value.items()]
+         if isinstance(value, dict) else [(item["name"], item["content"]) for item in value],
+         ["memoryview", "bytes("]),
+        ("dict", lambda value: dict(files_from_upload(value)), ["returned a dict"]),
+        ("first-only", lambda value: files_from_upload(value)[:1], ["expected 2 pair(s), got 1"]),
+        ("names-only", lambda value: [name for name, _ in files_from_upload(value)],
+         ["(file name, bytes) pair"]),
+        ("upper-names", lambda value: [(n.upper(), d) for n, d in files_from_upload(value)],
+         ["expected the file name 'photo.jpg'"]),
+        ("text", lambda value: [(n, d.decode("latin-1")) for n, d in files_from_upload(value)],
+         ["should be the file's bytes"]),
+    ],
+}
+MISTAKE_ROWS = [pytest.param(check, fn, phrases, id=f"{check.__name__[6:]}-{name}")
+                for check, rows in MISTAKES.items() for name, fn, phrases in rows]
 
-    def positions(features):
-        _, h, w, c = features.shape
-        flat = tf.reshape(features, (1, h * w, c))
-        return tf.matmul(flat, flat, transpose_b=True) / float(h * w)
 
-    rejects(checks.check_gram_matrix, positions, "wrong shape", "F^T F")
+@pytest.mark.parametrize("check, fn, phrases", MISTAKE_ROWS)
+def test_each_named_mistake_fires_its_message(check, fn, phrases):
+    rejects(check, fn, *[phrase.replace("{c}", "3") for phrase in phrases])
 
 
-def test_gram_matrix_names_other_mistakes():
-    def too_much(features):
-        return gram_matrix(features) / float(features.shape[-1])
-
-    rejects(checks.check_gram_matrix, too_much, "3x too small", "not by H*W*C")
-
-    def scrambled(features):
-        _, h, w, c = features.shape
-        flat = tf.reshape(features, (1, c, h * w))
-        return tf.matmul(flat, flat, transpose_b=True) / float(h * w)
-
-    rejects(checks.check_gram_matrix, scrambled, "(C, H*W)", "reshape to (H*W, C)")
-
-    def lopsided(features):
-        return tf.linalg.band_part(gram_matrix(features), 0, -1)  # upper triangle only
-
-    rejects(checks.check_gram_matrix, lopsided, "not symmetric")
-
-    def covariance(features):
-        return gram_matrix(features - tf.reduce_mean(features, axis=(1, 2), keepdims=True))
-
-    rejects(checks.check_gram_matrix, covariance, "subtracted the mean")
+@pytest.mark.parametrize("check", [c for c in MISTAKES if c is not checks.check_files_from_upload],
+                         ids=lambda c: c.__name__)
+def test_every_named_mistake_has_a_test(check, monkeypatch):
+    """Every row of the check's tables is matched by the first phrase of a row in MISTAKES.
+    (check_files_from_upload has no table: its messages are all tested above.)"""
+    exercises = []
+    monkeypatch.setattr(checks, "_run", lambda exercise, fn: exercises.append(exercise))
+    check(stub)
+    tested = [phrases[0].lower() for _, _, phrases in MISTAKES[check]]
+    for _, message in [*exercises[0].mistakes, *exercises[0].symptoms]:
+        assert any(phrase in message.lower() for phrase in tested), f"no test for {message!r}"
 
 
-# ----------------------------------------------------------------------------- content loss
+# ----------------------------------------------------------------------------- other answers
 
-def test_content_loss_accepts_the_package_and_a_hand_written_version():
-    assert checks.check_content_loss(nst.content_loss)
-    assert checks.check_content_loss(lambda f, p: tf.reduce_mean((f - p) ** 2))
-
-
-@pytest.mark.parametrize("fn, phrases", [
-    (lambda f, p: tf.reduce_sum((f - p) ** 2), ["summed", "mean", "too large"]),
-    (lambda f, p: 0.5 * tf.reduce_sum((f - p) ** 2), ["paper's 1/2"]),
-    (lambda f, p: tf.reduce_mean(tf.abs(f - p)), ["absolute", "square"]),
-    (lambda f, p: tf.sqrt(tf.reduce_mean((f - p) ** 2)), ["square root"]),
-    (lambda f, p: tf.reduce_mean(f - p), ["forgot to square"]),
-    (lambda f, p: tf.reduce_mean((f - p) ** 2, axis=-1), ["wrong shape", "scalar"]),
-], ids=["sum", "half-sum", "abs", "sqrt", "no-square", "not-scalar"])
-def test_content_loss_names_the_mistake(fn, phrases):
-    rejects(checks.check_content_loss, fn, *phrases)
-
-
-# ----------------------------------------------------------------------------- style loss
-
-def style_loss(grams, targets, layer_weights=None):
-    if layer_weights is None:
-        layer_weights = {name: 1.0 / len(grams) for name in grams}
-    return tf.add_n([layer_weights[n] * tf.reduce_mean((grams[n] - targets[n]) ** 2) for n in grams])
+@pytest.mark.parametrize("check, fn, phrases", [
+    (checks.check_preprocess, lambda x: x[..., ::-1] * 254.0 - MEAN_BGR, ["expected", "got"]),
+    (checks.check_receptive_field, lambda kinds: 2 * receptive_field(kinds),
+     ["for [] expected a receptive field of 1 px, got 2", "(2x too large)"]),
+    (checks.check_gram_matrix, lambda f: gram_matrix(f) + 0.1, ["expected", "got"]),
+    (checks.check_gram_matrix, lambda f: 7.0 * gram_matrix(f), ["expected", "got", "7x too large"]),
+    (checks.check_content_loss, lambda f, p: 3.0 * tf.reduce_mean((f - p) ** 2),
+     ["expected 1, got 3 (3x too large)"]),
+    (checks.check_style_loss, lambda g, a, w=None: 5.0 * style_loss(g, a, w), ["5x too large"]),
+    (checks.check_total_variation_loss, lambda x: 3.0 * tv_loss(x), ["expected", "3x too large"]),
+    (checks.check_total_variation_loss, lambda x: tv_loss(x) + 1.0, ["must be 0", "expected 0"]),
+    (checks.check_train_step, train_step_with(returned=lambda before, after: before + 1.0),
+     ["expected", "got"]),
+    (checks.check_match_mean_std, lambda s, c: 0.9 * match_mean_std(s, c), ["expected", "got"]),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_an_unrecognised_wrong_answer_gets_expected_and_got(check, fn, phrases):
+    rejects(check, fn, *phrases)
 
 
-def test_style_loss_accepts_the_package_and_a_hand_written_version():
-    assert checks.check_style_loss(nst.style_loss)
-    assert checks.check_style_loss(style_loss)
+@pytest.mark.parametrize("check, fn, phrases", [
+    (checks.check_gram_matrix, lambda f: f, ["wrong shape", "the Gram matrix is (1, C, C)"]),
+    (checks.check_content_loss, lambda f, p: tf.reduce_mean((f - p) ** 2, axis=-1),
+     ["wrong shape", "a single number (a scalar", "average over all elements"]),
+    (checks.check_style_loss, lambda g, a, w=None: tf.stack([tf.reduce_mean(g[n]) for n in g]),
+     ["wrong shape", "sum the weighted per-layer losses"]),
+    (checks.check_total_variation_loss, tf.image.total_variation, ["wrong shape", "add the two"]),
+    (checks.check_train_step, train_step_with(returned=lambda before, after: [before]),
+     ["wrong shape", "return the loss, a single number"]),
+    (checks.check_match_mean_std, lambda s, c: match_mean_std(s, c)[:, :5],
+     ["wrong shape", "the style image's shape"]),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_an_unrecognised_wrong_shape_says_which_shape(check, fn, phrases):
+    rejects(check, fn, *phrases)
 
 
-def test_style_loss_names_missing_layer_averaging():
-    def no_average(grams, targets, layer_weights=None):
-        weights = layer_weights or {n: 1.0 for n in grams}
-        return tf.add_n([weights[n] * tf.reduce_mean((grams[n] - targets[n]) ** 2) for n in grams])
-
-    rejects(checks.check_style_loss, no_average, "3x too large", "1/L")
-
-
-def test_style_loss_names_sum_instead_of_mean_and_abs():
-    def summed(grams, targets, layer_weights=None):
-        weights = layer_weights or {n: 1.0 / len(grams) for n in grams}
-        return tf.add_n([weights[n] * tf.reduce_sum((grams[n] - targets[n]) ** 2) for n in grams])
-
-    rejects(checks.check_style_loss, summed, "summed", "mean")
-
-    def absolute(grams, targets, layer_weights=None):
-        weights = layer_weights or {n: 1.0 / len(grams) for n in grams}
-        return tf.add_n([weights[n] * tf.reduce_mean(tf.abs(grams[n] - targets[n])) for n in grams])
-
-    rejects(checks.check_style_loss, absolute, "absolute")
-
-
-def test_style_loss_names_ignored_weights_and_the_papers_quarter():
-    def ignores_weights(grams, targets, layer_weights=None):
-        return style_loss(grams, targets)
-
-    rejects(checks.check_style_loss, ignores_weights, "ignored the layer_weights")
-
-    def quarter(grams, targets, layer_weights=None):
-        return 0.25 * style_loss(grams, targets, layer_weights)
-
-    rejects(checks.check_style_loss, quarter, "4x too small", "1/4")
+def test_receptive_field_wants_a_whole_number():
+    rejects(checks.check_receptive_field, lambda kinds: "3", "whole number")
+    rejects(checks.check_receptive_field, lambda kinds: receptive_field(kinds) + 0.5,
+            "whole number of pixels", "for []")
 
 
 def test_style_loss_needs_a_default_for_layer_weights():
     def no_default(grams, targets, layer_weights):
         return style_loss(grams, targets, layer_weights)
 
-    rejects(checks.check_style_loss, no_default, "TypeError", "default value None")
-
-
-# ----------------------------------------------------------------------------- total variation
-
-def tv_loss(image):
-    return (tf.reduce_mean(tf.abs(image[:, 1:] - image[:, :-1]))
-            + tf.reduce_mean(tf.abs(image[:, :, 1:] - image[:, :, :-1])))
-
-
-def test_total_variation_accepts_the_package_and_a_hand_written_version():
-    assert checks.check_total_variation_loss(nst.total_variation_loss)
-    assert checks.check_total_variation_loss(tv_loss)
-
-
-@pytest.mark.parametrize("fn, phrases", [
-    (lambda x: tf.reduce_mean((x[:, 1:] - x[:, :-1]) ** 2) + tf.reduce_mean((x[:, :, 1:] - x[:, :, :-1]) ** 2),
-     ["squared", "absolute"]),
-    (lambda x: tf.reduce_sum(tf.image.total_variation(x)), ["summed", "mean"]),
-    (lambda x: tf.image.total_variation(x), ["wrong shape", "scalar"]),
-    (lambda x: tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1])), ["only included the vertical"]),
-    (lambda x: tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1])), ["only included the horizontal"]),
-    (lambda x: tv_loss(x) / 2, ["2x too small", "add the two means"]),
-    (lambda x: tf.reduce_mean(tf.abs(x - tf.roll(x, 1, axis=1))) + tf.reduce_mean(tf.abs(x - tf.roll(x, 1, axis=2))),
-     ["wrapped-around"]),
-    (lambda x: tv_loss(x) + 1.0, ["must be 0"]),
-], ids=["squared", "sum", "per-image", "vertical-only", "horizontal-only", "averaged", "roll", "offset"])
-def test_total_variation_names_the_mistake(fn, phrases):
-    rejects(checks.check_total_variation_loss, fn, *phrases)
-
-
-# ----------------------------------------------------------------------------- train step
-
-def train_step(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
-    return loss
-
-
-def test_train_step_accepts_a_correct_version():
-    assert checks.check_train_step(train_step)
-
-    def with_zip(image, loss_fn, optimizer):  # zip(...) and a float result are fine too
-        with tf.GradientTape() as tape:
-            loss = loss_fn(image)
-        optimizer.apply_gradients(zip([tape.gradient(loss, image)], [image]))
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return float(loss)
-
-    assert checks.check_train_step(with_zip)
-
-
-def test_train_step_names_the_loss_after_the_update():
-    def late(image, loss_fn, optimizer):
-        train_step(image, loss_fn, optimizer)
-        return loss_fn(image)
-
-    rejects(checks.check_train_step, late, "loss after the update")
-
-
-def test_train_step_names_a_missing_clip_and_a_missing_update():
-    def unclipped(image, loss_fn, optimizer):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(image)
-        optimizer.apply_gradients([(tape.gradient(loss, image), image)])
-        return loss
-
-    rejects(checks.check_train_step, unclipped, "left [0, 1]", "clip_by_value")
-
-    def rebinds(image, loss_fn, optimizer):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(image)
-        image = tf.clip_by_value(image - 0.1 * tape.gradient(loss, image), 0.0, 1.0)  # noqa: F841
-        return loss
-
-    rejects(checks.check_train_step, rebinds, "did not change", "image.assign")
-
-
-def test_train_step_names_gradient_ascent_and_a_foreign_optimizer():
-    def ascent(image, loss_fn, optimizer):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(image)
-        optimizer.apply_gradients([(-tape.gradient(loss, image), image)])
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return loss
-
-    rejects(checks.check_train_step, ascent, "loss went up")
-
-    def own_sgd(image, loss_fn, optimizer):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(image)
-        image.assign(tf.clip_by_value(image - 0.01 * tape.gradient(loss, image), 0.0, 1.0))
-        return loss
-
-    rejects(checks.check_train_step, own_sgd, "optimizer that was passed in")
-
-
-def test_messages_are_single_sentences_without_tracebacks():
-    message = rejects(checks.check_gram_matrix, lambda f: f, "wrong shape")
-    assert not re.search(r"Traceback|File \"", message)
-
-
-# ----------------------------------------------------------------------------- uploads (notebook 07)
-
-def files_from_upload(value):
-    if isinstance(value, dict):
-        return [(name, bytes(item["content"])) for name, item in value.items()]
-    return [(item["name"], bytes(item["content"])) for item in value]
-
-
-def test_files_from_upload_accepts_a_correct_version():
-    assert checks.check_files_from_upload(files_from_upload)
-
-
-def test_files_from_upload_names_the_mistakes():
-    def version8_only(value):
-        return [(item["name"], bytes(item["content"])) for item in value]
-
-    rejects(checks.check_files_from_upload, version8_only, "your function raised TypeError")
-
-    def memoryviews(value):
-        if isinstance(value, dict):
-            return [(name, item["content"]) for name, item in value.items()]
-        return [(item["name"], item["content"]) for item in value]
-
-    rejects(checks.check_files_from_upload, memoryviews, "memoryview", "bytes(")
-    rejects(checks.check_files_from_upload, lambda value: dict(files_from_upload(value)), "returned a dict")
+    rejects(checks.check_style_loss, no_default, "TypeError",
+            "give `layer_weights` the default value None")

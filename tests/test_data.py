@@ -236,6 +236,36 @@ def test_damaged_cache_file_is_fetched_again(monkeypatch, tmp_path, empty_projec
     assert damaged.read_bytes() == payload
 
 
+def test_downloaded_and_generated_files_have_normal_permissions(monkeypatch, tmp_path,
+                                                                 empty_project, server):
+    folder, base = server
+    payload = _jpeg_bytes()
+    (folder / "s.jpg").write_bytes(payload)
+    _point_url(monkeypatch, "starry_night", f"{base}/s.jpg", hashlib.sha256(payload).hexdigest())
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"")
+    downloaded, where = data.locate("starry_night")
+    assert where == "download"
+    generated, where = data.locate("brush_strokes")
+    assert where == "generated"
+    assert downloaded.stat().st_mode == reference.stat().st_mode  # not mkstemp's 0600
+    assert generated.stat().st_mode == reference.stat().st_mode
+    assert sorted(p.name for p in _files(tmp_path / "cache")) == ["brush_strokes.png",
+                                                                  "starry_night.jpg"]
+
+
+def test_ctrl_c_during_a_download_leaves_nothing(monkeypatch, tmp_path, empty_project):
+    class Interrupted(io.BytesIO):
+        def read(self, *args):
+            raise KeyboardInterrupt
+
+    _point_url(monkeypatch, "starry_night", CLOSED_PORT_URL)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        data.locate("starry_night")
+    assert _files(tmp_path / "cache") == []
+
+
 def test_missing_file_on_server_is_reported(monkeypatch, empty_project, server):
     _, base = server
     _point_url(monkeypatch, "starry_night", f"{base}/missing.jpg")
@@ -297,6 +327,37 @@ def test_resolve_image_paths(tmp_path):
     with pytest.raises(NSTError, match="folder"):
         data.resolve_image(tmp_path)
     assert data.load_style(own).shape == (1, 30, 40, 3)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("fifo", r"pipe.jpg is a named pipe \(FIFO\), not an image file"),
+        ("zero", r"zero.jpg is a character device \(such as /dev/zero\), not an image file"),
+        ("dangling", r"dangling.jpg is a link to .*gone.jpg, which does not exist"),
+        ("long", r"the file name 'a{20}.*' is too long \(300 bytes; the limit is 255"),
+    ],
+    ids=["fifo", "zero", "dangling", "long"],
+)
+def test_resolve_image_says_what_a_path_is_instead_of_no_such_file(tmp_path, kind, message):
+    names = {"fifo": "pipe.jpg", "zero": "zero.jpg", "dangling": "dangling.jpg",
+             "long": "a" * 296 + ".jpg"}
+    path = tmp_path / names[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(tmp_path / "gone.jpg")
+    for given in (path, str(path)):
+        with pytest.raises(NSTError, match=message):
+            data.resolve_image(given)
+
+
+def test_resolve_image_prefers_a_name_to_an_odd_file_of_that_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("grace_hopper")
+    assert data.resolve_image("grace_hopper").name == "grace_hopper.jpg"
 
 
 # --------------------------------------------------------------------------- overview

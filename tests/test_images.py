@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import io
 import os
+import socket
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from nst_helpers.images import (
     show_images,
     to_uint8,
 )
+from nst_helpers.masks import as_mask
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 ORIENTATION_TAG = 0x0112
@@ -418,13 +421,15 @@ def test_check_writable_returns_path_and_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_os_error_while_writing_becomes_nst_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_os_error_while_writing_becomes_nst_error(tmp_path, monkeypatch, overwrite):
     def disk_full(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(images.os, "replace", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)  # publishing with overwrite
+    monkeypatch.setattr(os, "link", disk_full)  # publishing without overwrite
     with pytest.raises(NSTError, match=r"could not write .*out.png: No space left on device"):
-        save_image(tf.zeros((1, 4, 4, 3)), tmp_path / "out.png")
+        save_image(tf.zeros((1, 4, 4, 3)), tmp_path / "out.png", overwrite=overwrite)
     assert os.listdir(tmp_path) == []  # the temporary file is cleaned up
 
 
@@ -432,6 +437,190 @@ def test_os_error_while_writing_becomes_nst_error(tmp_path, monkeypatch):
 def test_bad_jpeg_quality(tmp_path, quality):
     with pytest.raises(NSTError, match="quality"):
         save_image(tf.zeros((1, 4, 4, 3)), tmp_path / "out.jpg", quality=quality)
+
+
+def test_two_interleaved_saves_cannot_both_succeed(tmp_path, monkeypatch):
+    # The outer save passes check_writable and starts encoding; meanwhile another save of
+    # the same new name runs to the end. The outer one must then fail, not replace it.
+    target, real_save = tmp_path / "out.png", Image.Image.save
+
+    def another_run_finishes_first(self, *args, **kwargs):
+        monkeypatch.setattr(Image.Image, "save", real_save)
+        save_image(np.ones((2, 2, 3)), target)
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", another_run_finishes_first)
+    with pytest.raises(NSTError, match=r"out.png already exists"):
+        save_image(np.zeros((2, 2, 3)), target)
+    np.testing.assert_array_equal(open_rgb(target), 255)  # the winner's white image
+    assert os.listdir(tmp_path) == ["out.png"]
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_ctrl_c_while_encoding_leaves_no_temporary_file(tmp_path, monkeypatch, existing):
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    target = tmp_path / "x.png"
+    if existing:
+        target.write_bytes(b"old result")
+    monkeypatch.setattr(Image.Image, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_image(np.zeros((2, 2, 3)), target, overwrite=True)
+    assert os.listdir(tmp_path) == (["x.png"] if existing else [])
+    assert not existing or target.read_bytes() == b"old result"
+
+
+def _input_and_output(tmp_path: Path, how: str) -> tuple[Path, Path]:
+    """An input photo and an output path that names the same file in the way ``how``."""
+    photo = saved(Image.new("RGB", (4, 4), RED), tmp_path, "photo.png")
+    if how == "same":
+        return photo, photo
+    if how == "spelled differently":
+        return photo, tmp_path / "sub" / ".." / "photo.png"
+    output = tmp_path / "alias.png"
+    if how == "symlink":
+        output.symlink_to(photo)
+    else:
+        os.link(photo, output)
+    return photo, output
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("how", ["same", "spelled differently", "symlink", "hardlink"])
+def test_an_input_of_the_run_is_never_overwritten(tmp_path, how, force):
+    (tmp_path / "sub").mkdir()
+    photo, output = _input_and_output(tmp_path, how)
+    original = photo.read_bytes()
+    message = r"refusing to write the result over .*photo.png, one of the inputs of this run"
+    with pytest.raises(NSTError, match=message):
+        check_writable(output, overwrite=force, protect=[str(photo), tmp_path / "style.jpg"])
+    with pytest.raises(NSTError, match=message):
+        save_image(np.zeros((2, 2, 3)), output, overwrite=force, protect=(photo,))
+    assert photo.read_bytes() == original
+
+
+def test_protect_compares_resolved_paths_when_the_files_do_not_exist(tmp_path):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(NSTError, match="one of the inputs of this run"):
+        check_writable(tmp_path / "sub" / ".." / "a.png", protect=[tmp_path / "a.png"])
+
+
+def test_protect_allows_any_other_output(tmp_path):
+    photo = saved(Image.new("RGB", (4, 4), RED), tmp_path, "photo.png")
+    output = save_image(np.ones((2, 2, 3)), tmp_path / "result.png", protect=[photo])
+    assert open_rgb(output).shape == (2, 2, 3)
+    assert open_rgb(photo)[0, 0].tolist() == list(RED)
+
+
+# ------------------------------------------------------------------- special files and names
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A named pipe ``pipe.png``. If code under test opens it (and so blocks), a helper
+    thread opens it for writing after 3 s and closes it: the reader sees an empty file
+    and the test fails on its message instead of hanging."""
+    path = tmp_path / "pipe.png"
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def rescue() -> None:
+        done.wait(3)
+        while not done.is_set():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # no reader yet
+                pass
+            done.wait(0.1)
+
+    helper = threading.Thread(target=rescue, daemon=True)
+    helper.start()
+    yield path
+    done.set()
+    helper.join(timeout=5)
+
+
+def test_a_named_pipe_is_named_and_never_opened(fifo):
+    message = r"pipe.png is a named pipe \(FIFO\), not an image file"
+    with pytest.raises(NSTError, match=message):
+        load_image(fifo)
+    with pytest.raises(NSTError, match=message):
+        open_rgb(str(fifo))
+    with pytest.raises(NSTError, match=message):
+        as_mask(fifo, 4, 4)
+
+
+def _special(tmp_path: Path, kind: str) -> Path:
+    """A non-regular file of the given kind, named ``<kind>.png`` inside ``tmp_path``."""
+    path = tmp_path / f"{kind}.png"
+    if kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path.name)  # relative: AF_UNIX paths are limited to ~108 bytes
+        server.close()
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(tmp_path / "gone.png")
+    elif kind == "loop":
+        path.symlink_to(path)
+    else:
+        path.mkdir()
+    return path
+
+
+SPECIAL_MESSAGES = {
+    "socket": r"socket.png is a socket, not an image file",
+    "zero": r"zero.png is a character device \(such as /dev/zero\), not an image file",
+    "dangling": r"dangling.png is a link to .*gone.png, which does not exist",
+    "loop": r"cannot check .*loop.png: Too many levels of symbolic links",
+    "folder": r"folder.png is a folder, not an image file",
+}
+
+
+@pytest.mark.parametrize("kind", list(SPECIAL_MESSAGES))
+def test_special_files_are_named_for_what_they_are(tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    path = _special(tmp_path, kind)
+    with pytest.raises(NSTError, match=SPECIAL_MESSAGES[kind]):
+        load_image(path)
+    with pytest.raises(NSTError, match=SPECIAL_MESSAGES[kind]):
+        as_mask(str(path), 4, 4)
+
+
+LONG_NAME = "a" * 296 + ".png"  # 300 bytes; the limit is 255 per name
+
+
+@pytest.mark.parametrize("long_part", ["file", "folder"])
+def test_too_long_input_name(tmp_path, long_part):
+    path = tmp_path / LONG_NAME if long_part == "file" else tmp_path / ("b" * 300) / "x.png"
+    message = r"the (file|folder) name '[ab]{20}.*' is too long \(300 bytes; the limit is 255"
+    with pytest.raises(NSTError, match=message):
+        load_image(path)
+    with pytest.raises(NSTError, match=message):
+        open_rgb(str(path))
+
+
+def test_too_long_output_name(tmp_path):
+    message = r"the file name 'a{20}.*' is too long \(300 bytes; the limit is 255"
+    with pytest.raises(NSTError, match=message):
+        check_writable(tmp_path / LONG_NAME)
+    with pytest.raises(NSTError, match=message):
+        save_image(np.zeros((2, 2, 3)), tmp_path / LONG_NAME, overwrite=True)
+    assert os.listdir(tmp_path) == []
+
+
+def test_name_length_counts_bytes_not_characters(tmp_path):
+    name = "é" * 127 + ".png"  # 131 characters but 258 bytes in UTF-8
+    with pytest.raises(NSTError, match=r"too long \(258 bytes"):
+        check_writable(tmp_path / name)
+
+
+def test_output_that_is_a_named_pipe_is_refused_even_with_force(fifo):
+    message = r"pipe.png: it is a named pipe \(FIFO\), not a regular file"
+    with pytest.raises(NSTError, match=message):
+        check_writable(fifo, overwrite=True)
+    assert fifo.is_fifo()
 
 
 # ------------------------------------------------------------------- conversion and display
@@ -511,3 +700,77 @@ def test_matplotlib_is_imported_only_inside_functions():
     names = [alias.name for node in top_level for alias in node.names]
     names += [node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)]
     assert not [name for name in names if name.startswith("matplotlib")]
+
+
+# ------------------------------------------------------------------- in-memory images
+
+
+def test_as_image_converts_uint8_by_dividing_by_255():
+    pixels = np.array([[[0, 255, 51], [102, 153, 204]]], dtype=np.uint8)  # (1, 2, 3)
+    image = images.as_image(pixels)
+    assert image.dtype == tf.float32 and image.shape == (1, 1, 2, 3)
+    np.testing.assert_allclose(image.numpy()[0], [[[0.0, 1.0, 0.2], [0.4, 0.6, 0.8]]], atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        np.array([[[0.0, 0.5, 1.0]]], dtype=np.float64),
+        tf.constant([[[[0.0, 0.5, 1.0]]]], tf.float32),
+        tf.Variable([[[[0.0, 0.5, 1.0]]]], dtype=tf.float16),
+    ],
+    ids=["ndarray-float64", "tensor-batch", "variable-float16"],
+)
+def test_as_image_accepts_floats_in_unit_range(source):
+    image = images.as_image(source)
+    assert image.dtype == tf.float32 and image.shape == (1, 1, 1, 3)
+    np.testing.assert_array_equal(image.numpy().ravel(), [0.0, 0.5, 1.0])
+
+
+def test_as_image_clips_rounding_noise():
+    tiny = 1e-7
+    image = images.as_image(np.array([[[-tiny, 1 + tiny, 0.5]]], dtype=np.float64))
+    np.testing.assert_allclose(image.numpy().ravel(), [0.0, 1.0, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([0.0, np.nan, 0.5], r"the content image contains NaN or infinite values"),
+        ([0.0, np.inf, 0.5], r"contains NaN or infinite values"),
+        ([0.0, 128.0, 255.0], r"looks like 0\.\.255 values; divide by 255 or pass uint8"),
+        ([0.0, 0.5, 1000.0], r"values up to 1000.*must lie in \[0, 1\]"),
+        ([-0.25, 0.5, 1.0], r"negative values \(down to -0.25\).*must lie in \[0, 1\]"),
+        ([0.0, 0.5, 1.01], r"values up to 1.01.*must lie in \[0, 1\]"),
+    ],
+    ids=["nan", "inf", "0..255 floats", "too large", "negative", "slightly above 1"],
+)
+def test_as_image_refuses_float_values_outside_the_unit_range(values, message):
+    with pytest.raises(NSTError, match=message):
+        images.as_image(np.array([[values]], dtype=np.float32), what="the content image")
+
+
+@pytest.mark.parametrize(
+    "shape", [(4, 4), (4, 4, 1), (4, 4, 4), (2, 4, 4, 3), (1, 1, 4, 4, 3), (3, 4, 4)]
+)
+def test_as_image_names_the_expected_shape(shape):
+    with pytest.raises(NSTError, match=r"expected \(H, W, 3\) or \(1, H, W, 3\)"):
+        images.as_image(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 3), (1, 4, 0, 3)])
+def test_as_image_refuses_empty_images(shape):
+    with pytest.raises(NSTError, match="is empty"):
+        images.as_image(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint16, np.bool_, np.complex64])
+def test_as_image_refuses_other_dtypes_with_a_way_out(dtype):
+    with pytest.raises(NSTError, match=r"has dtype \w+; pass uint8 \(0\.\.255\) or floats"):
+        images.as_image(np.zeros((2, 2, 3), dtype=dtype))
+
+
+@pytest.mark.parametrize("source", [[[[0.0, 0.5, 1.0]]], "photo.png", None])
+def test_as_image_refuses_other_types(source):
+    with pytest.raises(NSTError, match="tf.Tensor or numpy array"):
+        images.as_image(source)

@@ -5,7 +5,12 @@ import pytest
 import tensorflow as tf
 
 from nst_helpers.losses import (
-    content_loss, gram_matrix, style_layer_loss, style_loss, total_variation_loss, weighted_total,
+    content_loss,
+    gram_matrix,
+    style_layer_loss,
+    style_loss,
+    total_variation_loss,
+    weighted_total,
 )
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from nst_helpers import plotting
 from nst_helpers.errors import NSTError
 from nst_helpers.optimize import StyleResult
+from nst_helpers.settings import StyleSettings
 from nst_helpers.plotting import LivePreview, plot_history, show_feature_maps
 
 
@@ -84,8 +85,8 @@ def test_x_axis_uses_the_chosen_column():
 def test_a_style_result_is_accepted_and_zero_losses_do_not_break_the_log_axis():
     frame = history(5)
     frame.loc[0, "content"] = 0.0  # the content loss of the content image itself
-    result = StyleResult(image=tf.zeros((1, 4, 4, 3)), history=frame, best_step=5,
-                         interrupted=False, evaluations=5, weights_source=None)
+    result = StyleResult(image=tf.zeros((1, 4, 4, 3)), history=frame, stop_reason=None,
+                         evaluations=5, weights_source=None, settings=StyleSettings())
     fig = plot_history({"run": result}, terms=("content",))
     line = data_lines(fig.axes[0])[0]
     assert list(line.get_xdata()) == [2, 3, 4, 5]  # the zero is left out
@@ -148,7 +149,7 @@ def test_live_preview_and_plot_history_with_a_real_stylize_run():
     result = stylize(content, style, steps=6, optimizer="adam", extractor=extractor,
                      content_layers=["block1_conv2"], style_layers=["block1_conv1"],
                      callback=preview, callback_every=2, progress=False)
-    assert preview.steps == [2, 4, 6]
+    assert preview.steps == [0, 2, 4, 6]  # step 0: the start image
     assert preview.last_image.shape == (1, 24, 32, 3)
     fig = plot_history({"adam": result, "again": result.history}, x="seconds")
     assert lines_per_axes(fig) == [2, 2, 2, 2]

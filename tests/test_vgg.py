@@ -6,7 +6,11 @@ import tensorflow as tf
 
 from nst_helpers.errors import NSTError
 from nst_helpers.vgg import (
-    VGG_MEAN_BGR, FeatureExtractor, deprocess, layer_table, preprocess,
+    VGG_MEAN_BGR,
+    FeatureExtractor,
+    deprocess,
+    layer_table,
+    preprocess,
 )
 
 
