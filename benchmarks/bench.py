@@ -67,9 +67,13 @@ def reference_objective_settings(height: int, width: int) -> dict:
     The tutorial's total variation sums |differences| (about 3HW times our mean-based
     term), so our tv_weight is 30 * 3HW.
     """
-    return {"content_weight": REF_CONTENT_WEIGHT, "style_weight": REF_STYLE_WEIGHT,
-            "tv_weight": REF_TV_WEIGHT * 3 * height * width,
-            "content_layers": REF_CONTENT_LAYERS, "style_layers": REF_STYLE_LAYERS}
+    return {
+        "content_weight": REF_CONTENT_WEIGHT,
+        "style_weight": REF_STYLE_WEIGHT,
+        "tv_weight": REF_TV_WEIGHT * 3 * height * width,
+        "content_layers": REF_CONTENT_LAYERS,
+        "style_layers": REF_STYLE_LAYERS,
+    }
 
 
 # ----------------------------------------------------------------------------- the machine
@@ -84,9 +88,14 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "platform": platform.platform(),
-            "gpu": [d.name for d in tf.config.list_physical_devices("GPU")]}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "platform": platform.platform(),
+        "gpu": [d.name for d in tf.config.list_physical_devices("GPU")],
+    }
 
 
 def matmul_timer(n: int = 2048):
@@ -94,7 +103,7 @@ def matmul_timer(n: int = 2048):
     a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
     multiply = tf.function(lambda x, y: tf.matmul(x, y))
     multiply(a, b).numpy()
-    return lambda: 2 * n ** 3 / _timed(lambda: multiply(a, b).numpy()) / 1e9
+    return lambda: 2 * n**3 / _timed(lambda: multiply(a, b).numpy()) / 1e9
 
 
 def _timed(work) -> float:
@@ -176,18 +185,25 @@ class ReferenceLoop:
 
     def _features(self, image):
         outputs = self.model(preprocess(image))
-        return outputs[:len(REF_STYLE_LAYERS)], outputs[len(REF_STYLE_LAYERS):]
+        return outputs[: len(REF_STYLE_LAYERS)], outputs[len(REF_STYLE_LAYERS) :]
 
     def loss(self, image) -> tf.Tensor:
         """The tutorial's objective: weighted style + content + total variation (a sum)."""
         style_features, content_features = self._features(image)
-        style = tf.add_n([tf.reduce_mean((gram_matrix(f) - t) ** 2)
-                          for f, t in zip(style_features, self.style_targets)])
-        content = tf.add_n([tf.reduce_mean((f - t) ** 2)
-                            for f, t in zip(content_features, self.content_targets)])
-        return (REF_STYLE_WEIGHT / len(REF_STYLE_LAYERS) * style
-                + REF_CONTENT_WEIGHT / len(REF_CONTENT_LAYERS) * content
-                + REF_TV_WEIGHT * tf.reduce_sum(tf.image.total_variation(image)))
+        style = tf.add_n(
+            [
+                tf.reduce_mean((gram_matrix(f) - t) ** 2)
+                for f, t in zip(style_features, self.style_targets)
+            ]
+        )
+        content = tf.add_n(
+            [tf.reduce_mean((f - t) ** 2) for f, t in zip(content_features, self.content_targets)]
+        )
+        return (
+            REF_STYLE_WEIGHT / len(REF_STYLE_LAYERS) * style
+            + REF_CONTENT_WEIGHT / len(REF_CONTENT_LAYERS) * content
+            + REF_TV_WEIGHT * tf.reduce_sum(tf.image.total_variation(image))
+        )
 
     def _step(self):
         with tf.GradientTape() as tape:
@@ -209,7 +225,9 @@ def step_times(sizes, repeats: int, source, matmul) -> dict:
     four one after the other, after two warm-up calls each, and the medians are kept.
     """
     rows = {}
-    extractor = FeatureExtractor(nst.STYLE_LAYERS + nst.CONTENT_LAYERS, weights=source.path, log=lambda s: None)
+    extractor = FeatureExtractor(
+        nst.STYLE_LAYERS + nst.CONTENT_LAYERS, weights=source.path, log=lambda s: None
+    )
     for size in sizes:
         content = nst.load_content("tubingen", size)
         style = nst.load_style("starry_night", size)
@@ -217,9 +235,10 @@ def step_times(sizes, repeats: int, source, matmul) -> dict:
         xla = StyleTransferLoss(extractor, content, style, jit_compile=True)
         reference = ReferenceLoop(content, style, source)
         work = {
-            "package": lambda: plain.value_and_gradient(content)[1].numpy(),
-            "package_xla": lambda: xla.value_and_gradient(content)[1].numpy(),
-            "reference": lambda: reference.step().numpy(),
+            # used in this iteration only, so the loop variables are the intended ones
+            "package": lambda: plain.value_and_gradient(content)[1].numpy(),  # noqa: B023
+            "package_xla": lambda: xla.value_and_gradient(content)[1].numpy(),  # noqa: B023
+            "reference": lambda: reference.step().numpy(),  # noqa: B023
         }
         for run in work.values():  # trace, then warm up
             run(), run()
@@ -232,12 +251,19 @@ def step_times(sizes, repeats: int, source, matmul) -> dict:
         height, width = content.shape[1:3]
         row = {name + "_ms": 1000 * float(np.median(times)) for name, times in seconds.items()}
         rows[size] = {
-            "height": height, "width": width, **row, "matmul_gflops": float(np.median(rates)),
+            "height": height,
+            "width": width,
+            **row,
+            "matmul_gflops": float(np.median(rates)),
             "package_gflop": 2 * vgg_flops(height, width, "block5_conv1") / 1e9,
             "reference_gflop": 2 * vgg_flops(height, width, "block5_conv2") / 1e9,
         }
-        print(f"  {size:4d} px: package {row['package_ms']:7.1f} ms (XLA {row['package_xla_ms']:7.1f} ms), "
-              f"reference {row['reference_ms']:7.1f} ms, matmul {np.median(rates):.0f} GFLOP/s", flush=True)
+        print(
+            f"  {size:4d} px: package {row['package_ms']:7.1f} ms (XLA "
+            f"{row['package_xla_ms']:7.1f} ms), "
+            f"reference {row['reference_ms']:7.1f} ms, matmul {np.median(rates):.0f} GFLOP/s",
+            flush=True,
+        )
     return rows
 
 
@@ -261,7 +287,10 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
     reference_seconds = curve[-1][1]
     bar = curve[-1][2]
     reference_peak = peak_memory_mb()
-    print(f"  reference: {reference_steps} Adam steps in {reference_seconds:.1f} s, loss {bar:.4g}", flush=True)
+    print(
+        f"  reference: {reference_steps} Adam steps in {reference_seconds:.1f} s, loss {bar:.4g}",
+        flush=True,
+    )
 
     package_start = reset_peak_memory()
     package_curve, judged = [], {"seconds": 0.0}
@@ -277,26 +306,46 @@ def time_to_quality(size: int, reference_steps: int, max_package_steps: int, sou
 
     clock = time.perf_counter()
     result = nst.stylize(  # the package's method, on the reference's objective (see docstring)
-        content, style, steps=max_package_steps, optimizer="lbfgs", init="content",
-        **reference_objective_settings(height, width), weights=source.path, callback=judge, callback_every=1, progress=False, log=lambda s: None,
+        content,
+        style,
+        steps=max_package_steps,
+        optimizer="lbfgs",
+        init="content",
+        **reference_objective_settings(height, width),
+        weights=source.path,
+        callback=judge,
+        callback_every=1,
+        progress=False,
+        log=lambda s: None,
     )
     reached = result.stop_reason == "reached the bar"
     evaluations = result.evaluations
     package_seconds = package_curve[-1][1] if package_curve else float("nan")
     package_peak = peak_memory_mb()
-    print(f"  package: {'reached' if reached else 'did NOT reach'} the bar after "
-          f"{result.steps} L-BFGS steps ({evaluations} evaluations) in {package_seconds:.1f} s", flush=True)
+    print(
+        f"  package: {'reached' if reached else 'did NOT reach'} the bar after "
+        f"{result.steps} L-BFGS steps ({evaluations} evaluations) in {package_seconds:.1f} s",
+        flush=True,
+    )
     return {
-        "size": size, "reference_steps": reference_steps, "reference_seconds": reference_seconds,
-        "reference_final_loss": bar, "package_steps": result.steps,
+        "size": size,
+        "reference_steps": reference_steps,
+        "reference_seconds": reference_seconds,
+        "reference_final_loss": bar,
+        "package_steps": result.steps,
         "package_evaluations": evaluations,
-        "package_seconds": package_seconds, "package_reached": reached,
+        "package_seconds": package_seconds,
+        "package_reached": reached,
         "package_final_loss": package_curve[-1][2] if package_curve else None,
         "ratio": package_seconds / reference_seconds if reached else None,
-        "reference_curve": curve, "package_curve": package_curve,
-        "reference_peak_mb": reference_peak, "package_peak_mb": package_peak,
-        "reference_start_mb": reference_start, "package_start_mb": package_start,
-        "reference_image": reference.image.numpy(), "package_image": result.image.numpy(),
+        "reference_curve": curve,
+        "package_curve": package_curve,
+        "reference_peak_mb": reference_peak,
+        "package_peak_mb": package_peak,
+        "reference_start_mb": reference_start,
+        "package_start_mb": package_start,
+        "reference_image": reference.image.numpy(),
+        "package_image": result.image.numpy(),
     }
 
 
@@ -309,10 +358,28 @@ def plot(results: dict, quality: dict, path: Path) -> None:
     figure, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     sizes = sorted(results["step_ms"]["package"])
     x = np.arange(len(sizes))
-    axes[0].bar(x - 0.27, [results["step_ms"]["package"][s] for s in sizes], 0.27, label="package (loss + gradient)")
-    axes[0].bar(x, [results["step_ms"]["package_xla"][s] for s in sizes], 0.27, label="package with XLA")
-    axes[0].bar(x + 0.27, [results["reference_step_ms"][s] for s in sizes], 0.27, label="reference (Adam step)")
-    axes[0].plot(x, [results["matmul_limit_ms"][s] for s in sizes], "k_", markersize=30, label="matmul-rate limit")
+    axes[0].bar(
+        x - 0.27,
+        [results["step_ms"]["package"][s] for s in sizes],
+        0.27,
+        label="package (loss + gradient)",
+    )
+    axes[0].bar(
+        x, [results["step_ms"]["package_xla"][s] for s in sizes], 0.27, label="package with XLA"
+    )
+    axes[0].bar(
+        x + 0.27,
+        [results["reference_step_ms"][s] for s in sizes],
+        0.27,
+        label="reference (Adam step)",
+    )
+    axes[0].plot(
+        x,
+        [results["matmul_limit_ms"][s] for s in sizes],
+        "k_",
+        markersize=30,
+        label="matmul-rate limit",
+    )
     axes[0].set_xticks(x, [f"{s} px" for s in sizes])
     axes[0].set_yscale("log")
     axes[0].set_ylabel("ms per step")
@@ -323,7 +390,12 @@ def plot(results: dict, quality: dict, path: Path) -> None:
     axes[1].plot(ref[:, 1], ref[:, 2], label="reference: Adam")
     if len(pkg):
         axes[1].plot(pkg[:, 1], pkg[:, 2], label="package: L-BFGS")
-    axes[1].axhline(quality["reference_final_loss"], color="k", ls=":", label="bar: reference after its last step")
+    axes[1].axhline(
+        quality["reference_final_loss"],
+        color="k",
+        ls=":",
+        label="bar: reference after its last step",
+    )
     axes[1].set_yscale("log")
     axes[1].set_xlabel("seconds")
     axes[1].set_ylabel("reference loss")
@@ -340,11 +412,17 @@ def plot(results: dict, quality: dict, path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="time-to-quality size (default 256)")
-    parser.add_argument("--quick", action="store_true", help="a few steps of everything (smoke test)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="results file (default: benchmarks/results.json; with --quick "
-                             "outputs/bench_quick/results.json, so a smoke run never replaces "
-                             "the published results)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a few steps of everything (smoke test)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results file (default: benchmarks/results.json; with --quick "
+        "outputs/bench_quick/results.json, so a smoke run never replaces "
+        "the published results)",
+    )
     args = parser.parse_args(argv)
     args.out = args.out or (QUICK_DIR if args.quick else HERE) / "results.json"
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -368,42 +446,72 @@ def main(argv=None) -> int:
 
     limits = {s: 1000 * r["package_gflop"] / r["matmul_gflops"] for s, r in steps.items()}
     results = {
-        "machine": info, "weights": source.describe(), "quick": args.quick,
-        "matmul_gflops": {s: r["matmul_gflops"] for s, r in steps.items()}, "matmul_peak_gflops": peak,
-        "step_ms": {"package": {s: r["package_ms"] for s, r in steps.items()},
-                    "package_xla": {s: r["package_xla_ms"] for s, r in steps.items()}},
+        "machine": info,
+        "weights": source.describe(),
+        "quick": args.quick,
+        "matmul_gflops": {s: r["matmul_gflops"] for s, r in steps.items()},
+        "matmul_peak_gflops": peak,
+        "step_ms": {
+            "package": {s: r["package_ms"] for s, r in steps.items()},
+            "package_xla": {s: r["package_xla_ms"] for s, r in steps.items()},
+        },
         "reference_step_ms": {s: r["reference_ms"] for s, r in steps.items()},
-        "achieved_gflops": {"package": {s: r["package_gflop"] / (r["package_ms"] / 1000) for s, r in steps.items()},
-                            "reference": {s: r["reference_gflop"] / (r["reference_ms"] / 1000) for s, r in steps.items()}},
+        "achieved_gflops": {
+            "package": {s: r["package_gflop"] / (r["package_ms"] / 1000) for s, r in steps.items()},
+            "reference": {
+                s: r["reference_gflop"] / (r["reference_ms"] / 1000) for s, r in steps.items()
+            },
+        },
         "package_gflop_per_step": {s: r["package_gflop"] for s, r in steps.items()},
         "matmul_limit_ms": limits,
         "step_time_vs_limit": {s: r["package_ms"] / limits[s] for s, r in steps.items()},
-        "step_time_vs_peak_limit": {s: r["package_ms"] / (1000 * r["package_gflop"] / peak) for s, r in steps.items()},
+        "step_time_vs_peak_limit": {
+            s: r["package_ms"] / (1000 * r["package_gflop"] / peak) for s, r in steps.items()
+        },
         "time_to_quality_ratio": quality["ratio"],
         "time_to_quality": {k: v for k, v in quality.items() if not k.endswith("_image")},
-        "peak_memory_mb": {"reference": quality["reference_peak_mb"], "package": quality["package_peak_mb"]},
-        "peak_memory_added_mb": {"reference": quality["reference_peak_mb"] - quality["reference_start_mb"],
-                                 "package": quality["package_peak_mb"] - quality["package_start_mb"]},
+        "peak_memory_mb": {
+            "reference": quality["reference_peak_mb"],
+            "package": quality["package_peak_mb"],
+        },
+        "peak_memory_added_mb": {
+            "reference": quality["reference_peak_mb"] - quality["reference_start_mb"],
+            "package": quality["package_peak_mb"] - quality["package_start_mb"],
+        },
     }
     args.out.write_text(json.dumps(results, indent=2, default=float) + "\n")
     plot(results, quality, args.out.with_name("bench.png"))
 
     print()
-    print(f"{'size':>6} {'package ms':>11} {'with XLA':>9} {'reference ms':>13} {'pkg GFLOP/s':>12} "
-          f"{'limit ms':>9} {'vs limit':>9}")
+    print(
+        f"{'size':>6} {'package ms':>11} {'with XLA':>9} {'reference ms':>13} {'pkg GFLOP/s':>12} "
+        f"{'limit ms':>9} {'vs limit':>9}"
+    )
     for s in sizes:
-        print(f"{s:>6} {results['step_ms']['package'][s]:>11.1f} {results['step_ms']['package_xla'][s]:>9.1f} "
-              f"{results['reference_step_ms'][s]:>13.1f} "
-              f"{results['achieved_gflops']['package'][s]:>12.1f} {results['matmul_limit_ms'][s]:>9.1f} "
-              f"{results['step_time_vs_limit'][s]:>8.2f}x")
+        print(
+            f"{s:>6} {results['step_ms']['package'][s]:>11.1f} "
+            f"{results['step_ms']['package_xla'][s]:>9.1f} "
+            f"{results['reference_step_ms'][s]:>13.1f} "
+            f"{results['achieved_gflops']['package'][s]:>12.1f} "
+            f"{results['matmul_limit_ms'][s]:>9.1f} "
+            f"{results['step_time_vs_limit'][s]:>8.2f}x"
+        )
     ratio = quality["ratio"]
-    print(f"time to quality: package {quality['package_seconds']:.1f} s "
-          f"({quality['package_evaluations']} evaluations) vs reference {quality['reference_seconds']:.1f} s "
-          f"({quality['reference_steps']} steps) -> ratio {ratio:.3f}" if ratio is not None else
-          "time to quality: the package did not reach the bar")
-    print(f"peak memory (resident set of the process): reference {quality['reference_peak_mb']:.0f} MB "
-          f"({results['peak_memory_added_mb']['reference']:+.0f} MB over its start), package "
-          f"{quality['package_peak_mb']:.0f} MB ({results['peak_memory_added_mb']['package']:+.0f} MB)")
+    print(
+        f"time to quality: package {quality['package_seconds']:.1f} s "
+        f"({quality['package_evaluations']} evaluations) vs reference "
+        f"{quality['reference_seconds']:.1f} s "
+        f"({quality['reference_steps']} steps) -> ratio {ratio:.3f}"
+        if ratio is not None
+        else "time to quality: the package did not reach the bar"
+    )
+    print(
+        f"peak memory (resident set of the process): reference {quality['reference_peak_mb']:.0f} "
+        "MB "
+        f"({results['peak_memory_added_mb']['reference']:+.0f} MB over its start), package "
+        f"{quality['package_peak_mb']:.0f} MB ({results['peak_memory_added_mb']['package']:+.0f} "
+        "MB)"
+    )
     print(f"wrote {args.out} and {args.out.with_name('bench.png')}")
     return 0
 

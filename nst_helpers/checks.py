@@ -25,17 +25,25 @@ from . import losses as _losses
 from . import vgg as _vgg
 
 __all__ = [
-    "ExerciseError", "check_content_loss", "check_files_from_upload", "check_gram_matrix",
-    "check_match_mean_std", "check_preprocess", "check_receptive_field", "check_style_loss",
-    "check_total_variation_loss", "check_train_step",
+    "ExerciseError",
+    "check_content_loss",
+    "check_files_from_upload",
+    "check_gram_matrix",
+    "check_match_mean_std",
+    "check_preprocess",
+    "check_receptive_field",
+    "check_style_loss",
+    "check_total_variation_loss",
+    "check_train_step",
 ]
 
 RTOL = 1e-4
 ATOL = 1e-5
 _MEAN = np.array(_vgg.VGG_MEAN_BGR)
 _NONE = "your function returned None: did you forget the `return` statement?"
-_OUTSIDE = ("some values are outside [0, 1]: clip the result, e.g. "
-            "tf.clip_by_value(matched, 0.0, 1.0)")
+_OUTSIDE = (
+    "some values are outside [0, 1]: clip the result, e.g. tf.clip_by_value(matched, 0.0, 1.0)"
+)
 
 
 class ExerciseError(AssertionError):
@@ -52,10 +60,12 @@ def _expected_got(expected: np.ndarray, got: np.ndarray, *_: Any) -> str:
 
 def _numpy(*args: Any) -> tuple[Any, ...]:
     """The arguments with tensors (also in dicts) as float64 arrays."""
+
     def convert(value: Any) -> Any:
         if isinstance(value, dict):
             return {key: convert(item) for key, item in value.items()}
         return value.numpy().astype(np.float64) if isinstance(value, tf.Tensor) else value
+
     return tuple(convert(arg) for arg in args)
 
 
@@ -93,8 +103,9 @@ def _run(exercise: Exercise, fn: Callable[..., Any]) -> bool:
     return True
 
 
-def _diagnosis(exercise: Exercise, got: np.ndarray, expected: np.ndarray,
-               arrays: Sequence[Any]) -> str:
+def _diagnosis(
+    exercise: Exercise, got: np.ndarray, expected: np.ndarray, arrays: Sequence[Any]
+) -> str:
     """A named mistake, else a symptom, else 'expected X, got Y (k times too large)'."""
     facts = dict(exercise.facts(*arrays))
     answers = [(wrong(*arrays), message) for wrong, message in exercise.mistakes]
@@ -119,9 +130,11 @@ def _call(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
     except NotImplementedError:
-        raise ExerciseError("your function raised NotImplementedError: replace the `# YOUR CODE "
-                            "HERE` line (and the `raise NotImplementedError(...)` below it) with "
-                            "your solution, run that cell, then run this check again.") from None
+        raise ExerciseError(
+            "your function raised NotImplementedError: replace the `# YOUR CODE "
+            "HERE` line (and the `raise NotImplementedError(...)` below it) with "
+            "your solution, run that cell, then run this check again."
+        ) from None
     except ExerciseError:
         raise
     except Exception as error:  # any bug in the student's code
@@ -141,8 +154,9 @@ def _array(value: Any) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ExerciseError(f"your function returned a {type(value).__name__}, "
-                            "not a tensor or array of numbers") from None
+        raise ExerciseError(
+            f"your function returned a {type(value).__name__}, not a tensor or array of numbers"
+        ) from None
     if not np.all(np.isfinite(array)):
         raise ExerciseError("your function returned NaN or infinite values")
     return array
@@ -186,40 +200,90 @@ def _random(shape: Sequence[int], seed: int, low: float = 0.0, high: float = 1.0
 def check_preprocess(fn: Callable[[tf.Tensor], Any]) -> bool:
     """Check ``fn(image)``: RGB in [0, 1], (1, H, W, 3) -> BGR, 0..255, minus the BGR mean."""
     red = tf.constant(np.tile([1.0, 0.0, 0.0], (1, 2, 2, 1)), tf.float32)
-    return _run(Exercise(
-        "preprocess", "RGB -> BGR, x255, minus the BGR mean colour, on 3 images",
-        cases=[("a pure red image", red), ("a black image", tf.zeros((1, 2, 3, 3))),
-               ("a random 4x5 image", _random((1, 4, 5, 3), seed=1))],
-        reference=_vgg.preprocess, mistakes=[
-            (lambda x: x[0], "keep the batch axis: (1, H, W, 3) in, (1, H, W, 3) out"),
-            (lambda x: x * 255 - _MEAN, ("the channels are still in RGB order: flip them to BGR "
-                                         "(e.g. image[..., ::-1]) before subtracting the mean")),
-            (lambda x: x * 255 - _MEAN[::-1], ("the channels are still in RGB order: VGG19 wants "
-                                               "BGR (flip the last axis, e.g. image[..., ::-1])")),
-            (lambda x: x[..., ::-1] * 255 - _MEAN[::-1], (
-                "the mean is subtracted in the wrong order: after the flip the channels are "
-                "B, G, R, so subtract (103.939, 116.779, 123.68)")),
-            (lambda x: x[..., ::-1] - _MEAN, (
-                "you forgot *255: VGG19's input is on the 0..255 scale, multiply the [0, 1] image "
-                "by 255 before subtracting the mean")),
-            (lambda x: (x[..., ::-1] - _MEAN) * 255, (
-                "you multiplied by 255 after subtracting the mean: scale the image to 0..255 "
-                "first, then subtract the mean (which is on that scale)")),
-            (lambda x: x[..., ::-1] - _MEAN / 255,
-             "you forgot *255: the result should be on VGG19's 0..255 scale"),
-            (lambda x: x[..., ::-1] * 255,
-             "you forgot to subtract the mean colour (103.939, 116.779, 123.68) in BGR order"),
-            (lambda x: x * 255,
-             "you only multiplied by 255: also flip RGB to BGR and subtract the mean colour"),
-            (lambda x: x[..., ::-1] * 255 + _MEAN, "you added the mean colour: subtract it"),
-            (lambda x: x[..., ::-1] / 255 - _MEAN,
-             "you divided by 255: the image is in [0, 1] and must be multiplied by 255"),
-        ], atol=1e-3), fn)
+    return _run(
+        Exercise(
+            "preprocess",
+            "RGB -> BGR, x255, minus the BGR mean colour, on 3 images",
+            cases=[
+                ("a pure red image", red),
+                ("a black image", tf.zeros((1, 2, 3, 3))),
+                ("a random 4x5 image", _random((1, 4, 5, 3), seed=1)),
+            ],
+            reference=_vgg.preprocess,
+            mistakes=[
+                (lambda x: x[0], "keep the batch axis: (1, H, W, 3) in, (1, H, W, 3) out"),
+                (
+                    lambda x: x * 255 - _MEAN,
+                    (
+                        "the channels are still in RGB order: flip them to BGR "
+                        "(e.g. image[..., ::-1]) before subtracting the mean"
+                    ),
+                ),
+                (
+                    lambda x: x * 255 - _MEAN[::-1],
+                    (
+                        "the channels are still in RGB order: VGG19 wants "
+                        "BGR (flip the last axis, e.g. image[..., ::-1])"
+                    ),
+                ),
+                (
+                    lambda x: x[..., ::-1] * 255 - _MEAN[::-1],
+                    (
+                        "the mean is subtracted in the wrong order: after the flip the channels "
+                        "are "
+                        "B, G, R, so subtract (103.939, 116.779, 123.68)"
+                    ),
+                ),
+                (
+                    lambda x: x[..., ::-1] - _MEAN,
+                    (
+                        "you forgot *255: VGG19's input is on the 0..255 scale, multiply the [0, "
+                        "1] image "
+                        "by 255 before subtracting the mean"
+                    ),
+                ),
+                (
+                    lambda x: (x[..., ::-1] - _MEAN) * 255,
+                    (
+                        "you multiplied by 255 after subtracting the mean: scale the image to "
+                        "0..255 "
+                        "first, then subtract the mean (which is on that scale)"
+                    ),
+                ),
+                (
+                    lambda x: x[..., ::-1] - _MEAN / 255,
+                    "you forgot *255: the result should be on VGG19's 0..255 scale",
+                ),
+                (
+                    lambda x: x[..., ::-1] * 255,
+                    "you forgot to subtract the mean colour (103.939, 116.779, 123.68) in BGR "
+                    "order",
+                ),
+                (
+                    lambda x: x * 255,
+                    "you only multiplied by 255: also flip RGB to BGR and subtract the mean colour",
+                ),
+                (lambda x: x[..., ::-1] * 255 + _MEAN, "you added the mean colour: subtract it"),
+                (
+                    lambda x: x[..., ::-1] / 255 - _MEAN,
+                    "you divided by 255: the image is in [0, 1] and must be multiplied by 255",
+                ),
+            ],
+            atol=1e-3,
+        ),
+        fn,
+    )
 
 
 # --------------------------------------------------------------------------- receptive field
-def _fields(stacks: Sequence[Sequence[str]], start: int = 1, conv: int = 2, pool: int = 1,
-            growth: int = 2, doubling: bool = False) -> np.ndarray:
+def _fields(
+    stacks: Sequence[Sequence[str]],
+    start: int = 1,
+    conv: int = 2,
+    pool: int = 1,
+    growth: int = 2,
+    doubling: bool = False,
+) -> np.ndarray:
     """The receptive field (px) of each stack of 'conv'/'pool' layers, shape (len(stacks),);
     the keywords give the wrong versions."""
     fields = []
@@ -236,15 +300,20 @@ def _fields(stacks: Sequence[Sequence[str]], start: int = 1, conv: int = 2, pool
 
 def _each_stack(fn: Callable[[list[str]], Any]) -> Callable[[Sequence[Sequence[str]]], np.ndarray]:
     """Adapter: ``fn`` (kinds -> int) as a function of all stacks -> their fields, shape (n,)."""
+
     def whole_number(kinds: Sequence[str]) -> int:
         value = _call(fn, list(kinds))
         if isinstance(value, (str, bytes, bool)) or np.ndim(value) != 0:
-            raise ExerciseError(f"your function should return one whole number (pixels), got "
-                                f"{value!r}")
+            raise ExerciseError(
+                f"your function should return one whole number (pixels), got {value!r}"
+            )
         if not float(_array(value)).is_integer():
-            raise ExerciseError(f"the receptive field is a whole number of pixels, got "
-                                f"{float(value)} for {list(kinds)}")
+            raise ExerciseError(
+                f"the receptive field is a whole number of pixels, got "
+                f"{float(value)} for {list(kinds)}"
+            )
         return int(value)
+
     return lambda stacks: np.array([whole_number(kinds) for kinds in stacks])
 
 
@@ -259,35 +328,76 @@ def _show_stack(expected: np.ndarray, got: np.ndarray, stacks: Sequence[Sequence
 def check_receptive_field(fn: Callable[[list[str]], Any]) -> bool:
     """Check ``fn(kinds) -> int``: the receptive field (px) of 3x3 convs and 2x2 pools."""
     kinds = list(_vgg.layer_table()["kind"])
-    stacks = [[], ["conv"], ["conv", "conv"], ["conv", "conv", "pool"], ["pool", "conv"],
-              *(kinds[: i + 1] for i in range(len(kinds)))]
-    mistakes = [  # the keywords of _fields that give the wrong version
-        ({"growth": 1}, ("you added the same amount at every layer: after each 2x2 pool (stride 2) "
-                         "one step in the feature map covers twice as many input pixels, so keep a "
-                         "`stride` that doubles at every pool and add 2 * stride per 3x3 conv")),
-        ({"doubling": True}, ("a 2x2 pool with stride 2 does not double the field: it adds one "
-                              "more position at the current stride (field += stride), then the "
-                              "stride doubles")),
-        ({"pool": 0}, ("the pooling layers also widen the field: a 2x2 pool adds `stride` pixels "
-                       "(field += stride) before the stride doubles")),
-        ({"conv": 3}, "a 3x3 conv adds kernel size - 1 = 2 positions (field += 2 * stride), not 3"),
-        ({"start": 0}, ("off by one: with no layers one position sees exactly one pixel, so start "
-                        "from 1 ([] -> 1)")),
-        ({"pool": 2}, "a 2x2 pool adds kernel size - 1 = 1 position (field += stride), not 2"),
-        ({"pool": 2, "growth": 1}, ("you treated every layer like a 3x3 conv with stride 1: a pool "
-                                    "is 2x2 (it adds `stride` pixels) and doubles the stride of "
-                                    "every layer after it")),
+    stacks = [
+        [],
+        ["conv"],
+        ["conv", "conv"],
+        ["conv", "conv", "pool"],
+        ["pool", "conv"],
+        *(kinds[: i + 1] for i in range(len(kinds))),
     ]
-    return _run(Exercise(
-        "receptive_field", f"{len(stacks)} stacks, including every layer of VGG19",
-        cases=[("", stacks)], reference=_fields, show=_show_stack,
-        mistakes=[(partial(_fields, **variant), "{example}: " + why) for variant, why in mistakes],
-    ), _each_stack(fn))
+    mistakes = [  # the keywords of _fields that give the wrong version
+        (
+            {"growth": 1},
+            (
+                "you added the same amount at every layer: after each 2x2 pool (stride 2) "
+                "one step in the feature map covers twice as many input pixels, so keep a "
+                "`stride` that doubles at every pool and add 2 * stride per 3x3 conv"
+            ),
+        ),
+        (
+            {"doubling": True},
+            (
+                "a 2x2 pool with stride 2 does not double the field: it adds one "
+                "more position at the current stride (field += stride), then the "
+                "stride doubles"
+            ),
+        ),
+        (
+            {"pool": 0},
+            (
+                "the pooling layers also widen the field: a 2x2 pool adds `stride` pixels "
+                "(field += stride) before the stride doubles"
+            ),
+        ),
+        ({"conv": 3}, "a 3x3 conv adds kernel size - 1 = 2 positions (field += 2 * stride), not 3"),
+        (
+            {"start": 0},
+            (
+                "off by one: with no layers one position sees exactly one pixel, so start "
+                "from 1 ([] -> 1)"
+            ),
+        ),
+        ({"pool": 2}, "a 2x2 pool adds kernel size - 1 = 1 position (field += stride), not 2"),
+        (
+            {"pool": 2, "growth": 1},
+            (
+                "you treated every layer like a 3x3 conv with stride 1: a pool "
+                "is 2x2 (it adds `stride` pixels) and doubles the stride of "
+                "every layer after it"
+            ),
+        ),
+    ]
+    return _run(
+        Exercise(
+            "receptive_field",
+            f"{len(stacks)} stacks, including every layer of VGG19",
+            cases=[("", stacks)],
+            reference=_fields,
+            show=_show_stack,
+            mistakes=[
+                (partial(_fields, **variant), "{example}: " + why) for variant, why in mistakes
+            ],
+        ),
+        _each_stack(fn),
+    )
 
 
 # --------------------------------------------------------------------------- Gram matrix
-_POSITIONS = ("that is positions x positions: you computed F F^T, but the Gram matrix is "
-              "channels x channels, F^T F (C x C)")
+_POSITIONS = (
+    "that is positions x positions: you computed F F^T, but the Gram matrix is "
+    "channels x channels, F^T F (C x C)"
+)
 
 
 def _gram(flat: np.ndarray) -> np.ndarray:
@@ -298,131 +408,276 @@ def _gram(flat: np.ndarray) -> np.ndarray:
 def check_gram_matrix(fn: Callable[[tf.Tensor], Any]) -> bool:
     """Check ``fn(features)``: (1, H, W, C) -> (1, C, C) Gram matrix divided by H*W."""
     tiny = tf.constant([[[[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]], [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0]]]])
-    return _run(Exercise(
-        "gram_matrix", "shape (1, C, C), symmetric, normalized by H*W, on 4 feature maps",
-        cases=[("a hand-made 2x2x3 feature map", tiny),
-               ("a random 3x4x5 feature map", _random((1, 3, 4, 5), seed=2)),
-               ("a random 5x2x2 feature map", _random((1, 5, 2, 2), seed=3, low=-1.0)),
-               ("a random 6x7x4 feature map", _random((1, 6, 7, 4), seed=4))],
-        reference=_losses.gram_matrix, mistakes=[  # f: the features reshaped to (H*W, C)
-            (lambda f: _gram(f)[0], ("keep the batch axis: return shape (1, {c}, {c}) like the "
-                                     "package's gram_matrix (e.g. with tf.einsum('bijc,bijd->bcd', "
-                                     "F, F) or tf.matmul on (1, H*W, C))")),
-            (lambda f: (f @ f.T)[None], _POSITIONS),
-            (lambda f: f @ f.T, _POSITIONS),
-            (lambda f: _gram(f.reshape(f.shape[1], -1).T), (
-                "you reshaped (H, W, C) straight to (C, H*W), which mixes up channels and "
-                "positions: reshape to (H*W, C) (then transpose that if you need C x (H*W))")),
-            (lambda f: _gram(f - f.mean(axis=0)), ("you subtracted the mean of each channel: the "
-                                                   "Gram matrix uses the raw features, not a "
-                                                   "covariance")),
-            (lambda f: _gram(np.abs(f)), "do not take absolute values: G = F^T F / (H W)"),
-            (lambda f: _gram(f) * len(f), ("the result is {hw}x too large: did you forget to "
-                                           "divide by the number of positions H*W = {hw}?")),
-            (lambda f: _gram(f) / f.shape[1], ("the result is {c}x too small: divide by H*W only "
-                                               "(the number of positions), not by H*W*C; C = {c}")),
-            (lambda f: _gram(f) / len(f),
-             "the result is {hw}x too small: you divided by H*W twice"),
-            (lambda f: _gram(f) * len(f) / f.shape[1],
-             "the result is {ratio}: divide by the number of positions H*W = {hw}, not by C = {c}"),
-            (lambda f: 2 * _gram(f), "the result is 2x too large: the Gram matrix has no factor 2"),
-            (lambda f: _gram(f) / 2,
-             "the result is 2x too small: the Gram matrix has no factor 1/2"),
-        ], symptoms=[(lambda g, f: not _close(g[0], g[0].T), (
-            "your Gram matrix is not symmetric: G[c, d] must equal G[d, c] (both are the average "
-            "of F[:, c] * F[:, d] over positions)"))],
-        facts=lambda f: {"hw": len(f), "c": f.shape[1], "ratio": _times(len(f) / f.shape[1])},
-        shape_hint="for features of shape (1, H, W, C) the Gram matrix is (1, C, C)",
-        arrays=lambda features: (_numpy(features)[0].reshape(-1, features.shape[-1]),),
-    ), fn)
+    return _run(
+        Exercise(
+            "gram_matrix",
+            "shape (1, C, C), symmetric, normalized by H*W, on 4 feature maps",
+            cases=[
+                ("a hand-made 2x2x3 feature map", tiny),
+                ("a random 3x4x5 feature map", _random((1, 3, 4, 5), seed=2)),
+                ("a random 5x2x2 feature map", _random((1, 5, 2, 2), seed=3, low=-1.0)),
+                ("a random 6x7x4 feature map", _random((1, 6, 7, 4), seed=4)),
+            ],
+            reference=_losses.gram_matrix,
+            mistakes=[  # f: the features reshaped to (H*W, C)
+                (
+                    lambda f: _gram(f)[0],
+                    (
+                        "keep the batch axis: return shape (1, {c}, {c}) like the "
+                        "package's gram_matrix (e.g. with tf.einsum('bijc,bijd->bcd', "
+                        "F, F) or tf.matmul on (1, H*W, C))"
+                    ),
+                ),
+                (lambda f: (f @ f.T)[None], _POSITIONS),
+                (lambda f: f @ f.T, _POSITIONS),
+                (
+                    lambda f: _gram(f.reshape(f.shape[1], -1).T),
+                    (
+                        "you reshaped (H, W, C) straight to (C, H*W), which mixes up channels and "
+                        "positions: reshape to (H*W, C) (then transpose that if you need C x (H*W))"
+                    ),
+                ),
+                (
+                    lambda f: _gram(f - f.mean(axis=0)),
+                    (
+                        "you subtracted the mean of each channel: the "
+                        "Gram matrix uses the raw features, not a "
+                        "covariance"
+                    ),
+                ),
+                (lambda f: _gram(np.abs(f)), "do not take absolute values: G = F^T F / (H W)"),
+                (
+                    lambda f: _gram(f) * len(f),
+                    (
+                        "the result is {hw}x too large: did you forget to "
+                        "divide by the number of positions H*W = {hw}?"
+                    ),
+                ),
+                (
+                    lambda f: _gram(f) / f.shape[1],
+                    (
+                        "the result is {c}x too small: divide by H*W only "
+                        "(the number of positions), not by H*W*C; C = {c}"
+                    ),
+                ),
+                (
+                    lambda f: _gram(f) / len(f),
+                    "the result is {hw}x too small: you divided by H*W twice",
+                ),
+                (
+                    lambda f: _gram(f) * len(f) / f.shape[1],
+                    "the result is {ratio}: divide by the number of positions H*W = {hw}, not by "
+                    "C = {c}",
+                ),
+                (
+                    lambda f: 2 * _gram(f),
+                    "the result is 2x too large: the Gram matrix has no factor 2",
+                ),
+                (
+                    lambda f: _gram(f) / 2,
+                    "the result is 2x too small: the Gram matrix has no factor 1/2",
+                ),
+            ],
+            symptoms=[
+                (
+                    lambda g, f: not _close(g[0], g[0].T),
+                    (
+                        "your Gram matrix is not symmetric: G[c, d] must equal G[d, c] (both are "
+                        "the average "
+                        "of F[:, c] * F[:, d] over positions)"
+                    ),
+                )
+            ],
+            facts=lambda f: {"hw": len(f), "c": f.shape[1], "ratio": _times(len(f) / f.shape[1])},
+            shape_hint="for features of shape (1, H, W, C) the Gram matrix is (1, C, C)",
+            arrays=lambda features: (_numpy(features)[0].reshape(-1, features.shape[-1]),),
+        ),
+        fn,
+    )
 
 
 # --------------------------------------------------------------------------- content loss
 def check_content_loss(fn: Callable[[tf.Tensor, tf.Tensor], Any]) -> bool:
     """Check ``fn(F, P)``: the mean squared difference of two feature maps (a scalar)."""
     same = _random((1, 3, 3, 4), seed=9)
-    return _run(Exercise(
-        "content_loss", "scalar mean squared difference, 0 for identical inputs, on 4 pairs",
-        cases=[("a hand-made pair (zeros vs. ones)", tf.zeros((1, 2, 2, 2)), tf.ones((1, 2, 2, 2))),
-               ("two random 4x4x8 feature maps", _random((1, 4, 4, 8), seed=5, high=3.0),
-                _random((1, 4, 4, 8), seed=6, high=3.0)),
-               ("two random 3x5x2 feature maps", _random((1, 3, 5, 2), seed=7, high=0.5),
-                _random((1, 3, 5, 2), seed=8, high=2.0)),
-               ("a feature map and itself (the loss must be 0)", same, tf.identity(same))],
-        reference=_losses.content_loss, mistakes=[  # d: F - P
-            (lambda d: np.sum(d ** 2), ("you summed the squared differences: take the mean (here "
-                                        "{n} elements, so your value is {n}x too large)")),
-            (lambda d: np.sum(d ** 2) / 2, ("you used the paper's 1/2 sum (F - P)^2: in this "
-                                            "course the content loss is the mean of (F - P)^2")),
-            (lambda d: np.mean(d ** 2) / 2,
-             "there is no factor 1/2 here: the content loss is the mean of (F - P)^2"),
-            (lambda d: np.mean(np.abs(d)),
-             "you used the absolute difference: square the differences instead"),
-            (lambda d: np.sqrt(np.mean(d ** 2)), ("you took the square root (that is the RMS): the "
-                                                  "loss is the mean squared difference, without "
-                                                  "the root")),
-            (lambda d: np.mean(d), "you forgot to square the differences"),
-            (lambda d: np.mean(d) ** 2,
-             "you squared the mean difference: square each difference, then average"),
-        ], arrays=lambda f, p: (_numpy(f)[0] - _numpy(p)[0],), facts=lambda d: {"n": d.size},
-        shape_hint="average over all elements (e.g. tf.reduce_mean)", atol=1e-6), fn)
+    return _run(
+        Exercise(
+            "content_loss",
+            "scalar mean squared difference, 0 for identical inputs, on 4 pairs",
+            cases=[
+                (
+                    "a hand-made pair (zeros vs. ones)",
+                    tf.zeros((1, 2, 2, 2)),
+                    tf.ones((1, 2, 2, 2)),
+                ),
+                (
+                    "two random 4x4x8 feature maps",
+                    _random((1, 4, 4, 8), seed=5, high=3.0),
+                    _random((1, 4, 4, 8), seed=6, high=3.0),
+                ),
+                (
+                    "two random 3x5x2 feature maps",
+                    _random((1, 3, 5, 2), seed=7, high=0.5),
+                    _random((1, 3, 5, 2), seed=8, high=2.0),
+                ),
+                ("a feature map and itself (the loss must be 0)", same, tf.identity(same)),
+            ],
+            reference=_losses.content_loss,
+            mistakes=[  # d: F - P
+                (
+                    lambda d: np.sum(d**2),
+                    (
+                        "you summed the squared differences: take the mean (here "
+                        "{n} elements, so your value is {n}x too large)"
+                    ),
+                ),
+                (
+                    lambda d: np.sum(d**2) / 2,
+                    (
+                        "you used the paper's 1/2 sum (F - P)^2: in this "
+                        "course the content loss is the mean of (F - P)^2"
+                    ),
+                ),
+                (
+                    lambda d: np.mean(d**2) / 2,
+                    "there is no factor 1/2 here: the content loss is the mean of (F - P)^2",
+                ),
+                (
+                    lambda d: np.mean(np.abs(d)),
+                    "you used the absolute difference: square the differences instead",
+                ),
+                (
+                    lambda d: np.sqrt(np.mean(d**2)),
+                    (
+                        "you took the square root (that is the RMS): the "
+                        "loss is the mean squared difference, without "
+                        "the root"
+                    ),
+                ),
+                (lambda d: np.mean(d), "you forgot to square the differences"),
+                (
+                    lambda d: np.mean(d) ** 2,
+                    "you squared the mean difference: square each difference, then average",
+                ),
+            ],
+            arrays=lambda f, p: (_numpy(f)[0] - _numpy(p)[0],),
+            facts=lambda d: {"n": d.size},
+            shape_hint="average over all elements (e.g. tf.reduce_mean)",
+            atol=1e-6,
+        ),
+        fn,
+    )
 
 
 # --------------------------------------------------------------------------- style loss
 def _grams(seed: int, sizes: Mapping[str, tuple[int, int, int]]) -> dict[str, tf.Tensor]:
     """Gram matrices of random feature maps of the given (H, W, C) sizes, by layer name."""
-    return {name: _losses.gram_matrix(_random((1, *shape), seed=seed + i, high=2.0))
-            for i, (name, shape) in enumerate(sizes.items())}
+    return {
+        name: _losses.gram_matrix(_random((1, *shape), seed=seed + i, high=2.0))
+        for i, (name, shape) in enumerate(sizes.items())
+    }
 
 
-def _layers(per_layer: Callable[[np.ndarray], float], grams: Mapping[str, np.ndarray],
-            targets: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None) -> float:
+def _layers(
+    per_layer: Callable[[np.ndarray], float],
+    grams: Mapping[str, np.ndarray],
+    targets: Mapping[str, np.ndarray],
+    weights: Mapping[str, float] | None = None,
+) -> float:
     """sum_l w_l per_layer(G_l - A_l), with w_l = 1/L when ``weights`` is None."""
     weights = weights or {name: 1.0 / len(grams) for name in grams}
     return sum(weights[name] * per_layer(grams[name] - targets[name]) for name in grams)
 
 
 def _mse(d: np.ndarray) -> float:
-    return float(np.mean(d ** 2))
+    return float(np.mean(d**2))
 
 
 def check_style_loss(fn: Callable[..., Any]) -> bool:
     """Check ``fn(grams, targets, layer_weights=None)``: sum_l w_l mean((G_l - A_l)^2)."""
     sizes = {"layer_a": (3, 3, 2), "layer_b": (2, 4, 4), "layer_c": (2, 2, 6)}
     g, a, one = _grams(10, sizes), _grams(20, sizes), {"layer_a": (3, 3, 3)}
-    return _run(Exercise(
-        "style_loss", "per-layer mean squared difference, default weights 1/L, given weights, "
-                      "0 for identical Grams",
-        cases=[("three layers, default weights", g, a),
-               ("one layer, default weights", _grams(30, one), _grams(40, one)),
-               ("three layers, weights {a: 1, b: 0.25, c: 2}", g, a,
-                {"layer_a": 1.0, "layer_b": 0.25, "layer_c": 2.0}),
-               ("Gram matrices and themselves (the loss must be 0)", g, dict(g))],
-        reference=_losses.style_loss, mistakes=[  # w: the case's layer_weights or None
-            (lambda g, a, w=None: None if w else _layers(_mse, g, a, dict.fromkeys(g, 1.0)), (
-                "the result is {L}x too large: with layer_weights=None each of the L = {L} layers "
-                "gets weight 1/L; you added the layers without dividing by L")),
-            (partial(_layers, lambda d: np.sum(d ** 2)), (
-                "you summed the squared differences of each Gram matrix: take the mean over its "
-                "N x N entries (tf.reduce_mean)")),
-            (partial(_layers, lambda d: _mse(d) / 4), (
-                "the result is 4x too small: the paper's factor 1/4 is not used here, "
-                "E_l = mean((G - A)^2)")),
-            (partial(_layers, lambda d: np.mean(np.abs(d))),
-             "you used the absolute difference: square the differences"),
-            (partial(_layers, np.mean),
-             "you forgot to square the differences of the Gram matrices"),
-            (partial(_layers, lambda d: np.sqrt(_mse(d))), (
-                "you took the square root of each layer's mean: E_l is the mean squared "
-                "difference, without the root")),
-            (lambda g, a, w=None: _layers(_mse, g, a) if w else None, (
-                "you ignored the layer_weights argument: when it is given, weight layer l by "
-                "layer_weights[l]")),
-            (lambda g, a, w=None: _layers(_mse, g, a, {n: w[n] / len(g) for n in g}) if w else None,
-             ("you divided by L = {L} even though layer_weights was given: use 1/L only when "
-              "layer_weights is None")),
-        ], facts=lambda g, a, w=None: {"L": len(g)},
-        shape_hint="sum the weighted per-layer losses into one number", atol=1e-7), fn)
+    return _run(
+        Exercise(
+            "style_loss",
+            "per-layer mean squared difference, default weights 1/L, given weights, "
+            "0 for identical Grams",
+            cases=[
+                ("three layers, default weights", g, a),
+                ("one layer, default weights", _grams(30, one), _grams(40, one)),
+                (
+                    "three layers, weights {a: 1, b: 0.25, c: 2}",
+                    g,
+                    a,
+                    {"layer_a": 1.0, "layer_b": 0.25, "layer_c": 2.0},
+                ),
+                ("Gram matrices and themselves (the loss must be 0)", g, dict(g)),
+            ],
+            reference=_losses.style_loss,
+            mistakes=[  # w: the case's layer_weights or None
+                (
+                    lambda g, a, w=None: None if w else _layers(_mse, g, a, dict.fromkeys(g, 1.0)),
+                    (
+                        "the result is {L}x too large: with layer_weights=None each of the L = "
+                        "{L} layers "
+                        "gets weight 1/L; you added the layers without dividing by L"
+                    ),
+                ),
+                (
+                    partial(_layers, lambda d: np.sum(d**2)),
+                    (
+                        "you summed the squared differences of each Gram matrix: take the mean "
+                        "over its "
+                        "N x N entries (tf.reduce_mean)"
+                    ),
+                ),
+                (
+                    partial(_layers, lambda d: _mse(d) / 4),
+                    (
+                        "the result is 4x too small: the paper's factor 1/4 is not used here, "
+                        "E_l = mean((G - A)^2)"
+                    ),
+                ),
+                (
+                    partial(_layers, lambda d: np.mean(np.abs(d))),
+                    "you used the absolute difference: square the differences",
+                ),
+                (
+                    partial(_layers, np.mean),
+                    "you forgot to square the differences of the Gram matrices",
+                ),
+                (
+                    partial(_layers, lambda d: np.sqrt(_mse(d))),
+                    (
+                        "you took the square root of each layer's mean: E_l is the mean squared "
+                        "difference, without the root"
+                    ),
+                ),
+                (
+                    lambda g, a, w=None: _layers(_mse, g, a) if w else None,
+                    (
+                        "you ignored the layer_weights argument: when it is given, weight layer l "
+                        "by "
+                        "layer_weights[l]"
+                    ),
+                ),
+                (
+                    lambda g, a, w=None: (
+                        _layers(_mse, g, a, {n: w[n] / len(g) for n in g}) if w else None
+                    ),
+                    (
+                        "you divided by L = {L} even though layer_weights was given: use 1/L only "
+                        "when "
+                        "layer_weights is None"
+                    ),
+                ),
+            ],
+            facts=lambda g, a, w=None: {"L": len(g)},
+            shape_hint="sum the weighted per-layer losses into one number",
+            atol=1e-7,
+        ),
+        fn,
+    )
 
 
 # --------------------------------------------------------------------------- total variation
@@ -435,48 +690,100 @@ def _differences(image: tf.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def check_total_variation_loss(fn: Callable[[tf.Tensor], Any]) -> bool:
     """Check ``fn(image)``: mean |vertical difference| + mean |horizontal difference| (a scalar)."""
     checker = tf.constant([[[[0.0], [1.0]], [[1.0], [0.0]]]])  # (1, 2, 2, 1)
-    return _run(Exercise(
-        "total_variation_loss", "0 for a constant image, 2.0 for a checkerboard, mean absolute "
-                                "differences on 3 random images",
-        cases=[("a constant image, which has no variation (the loss must be 0)",
-                tf.fill((1, 3, 4, 3), 0.7)),
-               ("a random 5x4x3 image", _random((1, 5, 4, 3), seed=11)),
-               ("a random 3x7x1 image", _random((1, 3, 7, 1), seed=12)),
-               ("a random 6x2x3 image", _random((1, 6, 2, 3), seed=13)),
-               ("a 2x2 checkerboard (expected 2.0)", checker)],
-        reference=_losses.total_variation_loss, mistakes=[  # v, h, x: see _differences
-            (lambda v, h, x: np.mean(v ** 2) + np.mean(h ** 2),
-             "you squared the differences: this total variation loss uses their absolute value"),
-            (lambda v, h, x: np.sum(np.abs(v)) + np.sum(np.abs(h)), (
-                "you summed the absolute differences (like tf.image.total_variation): take the "
-                "mean of each direction instead")),
-            (lambda v, h, x: np.mean(np.abs(v)), ("you only included the vertical differences "
-                                                  "(rows i+1 minus i): add the mean of the "
-                                                  "horizontal ones too")),
-            (lambda v, h, x: np.mean(np.abs(h)), ("you only included the horizontal differences "
-                                                  "(columns j+1 minus j): add the mean of the "
-                                                  "vertical ones too")),
-            (lambda v, h, x: (np.mean(np.abs(v)) + np.mean(np.abs(h))) / 2,
-             "the result is 2x too small: add the two means, do not average them"),
-            (lambda v, h, x: np.mean(np.abs(np.concatenate([v.ravel(), h.ravel()]))), (
-                "you averaged all differences together: take the mean of the vertical and of the "
-                "horizontal differences separately, then add them")),
-            (lambda v, h, x: sum(np.mean(np.abs(x - np.roll(x, 1, axis))) for axis in (1, 2)), (
-                "you compared with a wrapped-around copy (tf.roll), which also compares the last "
-                "row with the first: slice instead, e.g. image[:, 1:] - image[:, :-1]")),
-            (lambda v, h, x: 2 * np.mean(np.abs(v)), (
-                "you used the vertical differences twice: the horizontal term slices the width "
-                "axis, image[:, :, 1:] - image[:, :, :-1]")),
-            (lambda v, h, x: abs(np.mean(v)) + abs(np.mean(h)),
-             "take the absolute value of each difference before averaging, not of the average"),
-        ], arrays=_differences,
-        shape_hint="average the differences (tf.reduce_mean) and add the two directions",
-        atol=1e-6), fn)
+    return _run(
+        Exercise(
+            "total_variation_loss",
+            "0 for a constant image, 2.0 for a checkerboard, mean absolute "
+            "differences on 3 random images",
+            cases=[
+                (
+                    "a constant image, which has no variation (the loss must be 0)",
+                    tf.fill((1, 3, 4, 3), 0.7),
+                ),
+                ("a random 5x4x3 image", _random((1, 5, 4, 3), seed=11)),
+                ("a random 3x7x1 image", _random((1, 3, 7, 1), seed=12)),
+                ("a random 6x2x3 image", _random((1, 6, 2, 3), seed=13)),
+                ("a 2x2 checkerboard (expected 2.0)", checker),
+            ],
+            reference=_losses.total_variation_loss,
+            mistakes=[  # v, h, x: see _differences
+                (
+                    lambda v, h, x: np.mean(v**2) + np.mean(h**2),
+                    "you squared the differences: this total variation loss uses their absolute "
+                    "value",
+                ),
+                (
+                    lambda v, h, x: np.sum(np.abs(v)) + np.sum(np.abs(h)),
+                    (
+                        "you summed the absolute differences (like tf.image.total_variation): "
+                        "take the "
+                        "mean of each direction instead"
+                    ),
+                ),
+                (
+                    lambda v, h, x: np.mean(np.abs(v)),
+                    (
+                        "you only included the vertical differences "
+                        "(rows i+1 minus i): add the mean of the "
+                        "horizontal ones too"
+                    ),
+                ),
+                (
+                    lambda v, h, x: np.mean(np.abs(h)),
+                    (
+                        "you only included the horizontal differences "
+                        "(columns j+1 minus j): add the mean of the "
+                        "vertical ones too"
+                    ),
+                ),
+                (
+                    lambda v, h, x: (np.mean(np.abs(v)) + np.mean(np.abs(h))) / 2,
+                    "the result is 2x too small: add the two means, do not average them",
+                ),
+                (
+                    lambda v, h, x: np.mean(np.abs(np.concatenate([v.ravel(), h.ravel()]))),
+                    (
+                        "you averaged all differences together: take the mean of the vertical and "
+                        "of the "
+                        "horizontal differences separately, then add them"
+                    ),
+                ),
+                (
+                    lambda v, h, x: sum(
+                        np.mean(np.abs(x - np.roll(x, 1, axis))) for axis in (1, 2)
+                    ),
+                    (
+                        "you compared with a wrapped-around copy (tf.roll), which also compares "
+                        "the last "
+                        "row with the first: slice instead, e.g. image[:, 1:] - image[:, :-1]"
+                    ),
+                ),
+                (
+                    lambda v, h, x: 2 * np.mean(np.abs(v)),
+                    (
+                        "you used the vertical differences twice: the horizontal term slices the "
+                        "width "
+                        "axis, image[:, :, 1:] - image[:, :, :-1]"
+                    ),
+                ),
+                (
+                    lambda v, h, x: abs(np.mean(v)) + abs(np.mean(h)),
+                    "take the absolute value of each difference before averaging, not of the "
+                    "average",
+                ),
+            ],
+            arrays=_differences,
+            shape_hint="average the differences (tf.reduce_mean) and add the two directions",
+            atol=1e-6,
+        ),
+        fn,
+    )
 
 
 # --------------------------------------------------------------------------- train step
-def _train_step(image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor],
-                optimizer: Any) -> tf.Tensor:
+def _train_step(
+    image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor], optimizer: Any
+) -> tf.Tensor:
     """Reference: one optimizer step on ``image``, clipped to [0, 1]; the loss before it."""
     with tf.GradientTape() as tape:
         loss = loss_fn(image)
@@ -488,16 +795,19 @@ def _train_step(image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor],
 def _one_step(fn: Callable[..., Any]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Adapter: ``fn`` as a function of (start, target) -> (loss returned, *image after the step),
     for the loss sum((image - target)^2) and Adam with learning rate 0.1."""
+
     def step(start: np.ndarray, target: np.ndarray) -> np.ndarray:
         image, optimizer = tf.Variable(start), tf.keras.optimizers.Adam(learning_rate=0.1)
         returned = _call(fn, image, lambda x: tf.reduce_sum(tf.square(x - target)), optimizer)
         if returned is None:
-            raise ExerciseError("your function returned None: return the loss value computed "
-                                "under the tape")
+            raise ExerciseError(
+                "your function returned None: return the loss value computed under the tape"
+            )
         loss = _array(returned)
         if loss.shape != ():
             raise ExerciseError(_wrong_shape((), loss.shape, "return the loss, a single number"))
         return np.concatenate([[float(loss)], image.numpy().ravel()])
+
     return step
 
 
@@ -513,8 +823,9 @@ def _loss_after(start: np.ndarray, target: np.ndarray) -> np.ndarray:
     return result
 
 
-def check_train_step(fn: Callable[[tf.Variable, Callable[[tf.Tensor], tf.Tensor], Any], Any]
-                     ) -> bool:
+def check_train_step(
+    fn: Callable[[tf.Variable, Callable[[tf.Tensor], tf.Tensor], Any], Any],
+) -> bool:
     """Check ``fn(image, loss_fn, optimizer)``: one gradient step with the optimizer, clipped to
     [0, 1], returning the loss before the step."""
     rng = np.random.default_rng(14)
@@ -522,47 +833,99 @@ def check_train_step(fn: Callable[[tf.Variable, Callable[[tf.Tensor], tf.Tensor]
     start[0, 0, 0] = [0.02, 0.98, 0.5]  # near the edges: this step would leave [0, 1]
     target = rng.uniform(0.2, 0.8, size=start.shape).astype(np.float32)
     target[0, 0, 0] = [-2.0, 3.0, 0.5]
-    return _run(Exercise(
-        "train_step", "returns the loss before the update, one optimizer step downhill, "
-                      "image clipped to [0, 1] in place",
-        cases=[("", start, target)], reference=_one_step(_train_step),
-        mistakes=[(_loss_after, ("you returned the loss after the update: return the value "
-                                 "computed under the tape, before apply_gradients"))],
-        symptoms=[  # got: (returned loss, *image after the step)
-            (lambda got, start, target: np.allclose(got[1:], start.ravel()), (
-                "the image did not change: apply the gradient with optimizer.apply_gradients("
-                "[(grad, image)]) and change the variable in place with image.assign(...) "
-                "(assigning to the name `image` inside the function does not change the caller's "
-                "variable)")),
-            (lambda got, start, target: got[1:].min() < -1e-6 or got[1:].max() > 1 + 1e-6, (
-                "the image left [0, 1] after the step: clip it in place with "
-                "image.assign(tf.clip_by_value(image, 0.0, 1.0))")),
-            (lambda got, start, target: _distance(got[1:], target) > _distance(start, target), (
-                "the loss went up, so the image moved away from the minimum: pass the gradient "
-                "itself to apply_gradients (the optimizer already subtracts it)")),
-            (lambda got, start, target: not np.isclose(got[0], _distance(start, target), 1e-4),
-             "the returned loss should be loss_fn(image) before the step: {example}"),
-            (lambda *_: True, (  # loss right, image wrong
-                "the image after one step is not what one step of the given optimizer gives: "
-                "compute the gradient of loss_fn(image) with tf.GradientTape, apply it with the "
-                "optimizer that was passed in (once), then clip")),
-        ], show=lambda expected, got, *_: f"expected {expected[0]:.5g}, got {got[0]:.5g}",
-    ), _one_step(fn))
+    return _run(
+        Exercise(
+            "train_step",
+            "returns the loss before the update, one optimizer step downhill, "
+            "image clipped to [0, 1] in place",
+            cases=[("", start, target)],
+            reference=_one_step(_train_step),
+            mistakes=[
+                (
+                    _loss_after,
+                    (
+                        "you returned the loss after the update: return the value "
+                        "computed under the tape, before apply_gradients"
+                    ),
+                )
+            ],
+            symptoms=[  # got: (returned loss, *image after the step)
+                (
+                    lambda got, start, target: np.allclose(got[1:], start.ravel()),
+                    (
+                        "the image did not change: apply the gradient with "
+                        "optimizer.apply_gradients("
+                        "[(grad, image)]) and change the variable in place with image.assign(...) "
+                        "(assigning to the name `image` inside the function does not change the "
+                        "caller's "
+                        "variable)"
+                    ),
+                ),
+                (
+                    lambda got, start, target: got[1:].min() < -1e-6 or got[1:].max() > 1 + 1e-6,
+                    (
+                        "the image left [0, 1] after the step: clip it in place with "
+                        "image.assign(tf.clip_by_value(image, 0.0, 1.0))"
+                    ),
+                ),
+                (
+                    lambda got, start, target: (
+                        _distance(got[1:], target) > _distance(start, target)
+                    ),
+                    (
+                        "the loss went up, so the image moved away from the minimum: pass the "
+                        "gradient "
+                        "itself to apply_gradients (the optimizer already subtracts it)"
+                    ),
+                ),
+                (
+                    lambda got, start, target: (
+                        not np.isclose(got[0], _distance(start, target), 1e-4)
+                    ),
+                    "the returned loss should be loss_fn(image) before the step: {example}",
+                ),
+                (
+                    lambda *_: True,
+                    (  # loss right, image wrong
+                        "the image after one step is not what one step of the given optimizer "
+                        "gives: "
+                        "compute the gradient of loss_fn(image) with tf.GradientTape, apply it "
+                        "with the "
+                        "optimizer that was passed in (once), then clip"
+                    ),
+                ),
+            ],
+            show=lambda expected, got, *_: f"expected {expected[0]:.5g}, got {got[0]:.5g}",
+        ),
+        _one_step(fn),
+    )
 
 
 # --------------------------------------------------------------------------- uploads (notebook 07)
 def _upload_cases() -> list[tuple[str, Any, list[tuple[str, bytes]]]]:
     """(label, FileUpload value, expected pairs) for ipywidgets 7 (dict) and 8 (tuple of dicts)."""
     files = [("photo.jpg", b"\xff\xd8 a tiny jpeg"), ("style.png", b"\x89PNG a tiny png")]
-    version8 = tuple({"name": name, "type": "image/jpeg", "size": len(data), "last_modified": 0,
-                      "content": memoryview(data)} for name, data in files)
-    version7 = {name: {"metadata": {"name": name, "type": "image/jpeg", "size": len(data)},
-                       "content": data} for name, data in files}
-    return [("an empty upload of ipywidgets 8, ()", (), []),
-            ("an empty upload of ipywidgets 7, {}", {}, []),
-            ("two files in ipywidgets 8's shape (a tuple of dicts)", version8, files),
-            ("two files in ipywidgets 7's shape (a dict by file name)", version7, files),
-            ("one file in ipywidgets 8's shape", version8[:1], files[:1])]
+    version8 = tuple(
+        {
+            "name": name,
+            "type": "image/jpeg",
+            "size": len(data),
+            "last_modified": 0,
+            "content": memoryview(data),
+        }
+        for name, data in files
+    )
+    version7 = {
+        name: {"metadata": {"name": name, "type": "image/jpeg", "size": len(data)}, "content": data}
+        for name, data in files
+    }
+    return [
+        ("an empty upload of ipywidgets 8, ()", (), []),
+        ("an empty upload of ipywidgets 7, {}", {}, []),
+        ("two files in ipywidgets 8's shape (a tuple of dicts)", version8, files),
+        ("two files in ipywidgets 7's shape (a dict by file name)", version7, files),
+        ("one file in ipywidgets 8's shape", version8[:1], files[:1]),
+    ]
 
 
 def check_files_from_upload(fn: Callable[[Any], Any]) -> bool:
@@ -573,28 +936,38 @@ def check_files_from_upload(fn: Callable[[Any], Any]) -> bool:
     for label, value, expected in _upload_cases():
         got = _call(fn, value)
         if got is None:
-            raise ExerciseError(f"for {label} your function returned None: return a list (empty "
-                                "if nothing was uploaded)")
+            raise ExerciseError(
+                f"for {label} your function returned None: return a list (empty "
+                "if nothing was uploaded)"
+            )
         if not isinstance(got, (list, tuple)):
-            raise ExerciseError(f"for {label} your function returned a {type(got).__name__}: "
-                                "return a list of (file name, bytes) pairs")
+            raise ExerciseError(
+                f"for {label} your function returned a {type(got).__name__}: "
+                "return a list of (file name, bytes) pairs"
+            )
         if len(got) != len(expected):
             raise ExerciseError(f"for {label} expected {len(expected)} pair(s), got {len(got)}")
         for pair, (name, data) in zip(got, expected):
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-                raise ExerciseError(f"for {label} each item must be a (file name, bytes) pair, "
-                                    f"got {pair!r:.80}")
+                raise ExerciseError(
+                    f"for {label} each item must be a (file name, bytes) pair, got {pair!r:.80}"
+                )
             if isinstance(pair[1], memoryview):
-                raise ExerciseError(f"for {label} the content is a memoryview: convert it with "
-                                    "bytes(...)")
+                raise ExerciseError(
+                    f"for {label} the content is a memoryview: convert it with bytes(...)"
+                )
             if pair[0] != name:
-                raise ExerciseError(f"for {label} expected the file name {name!r}, got "
-                                    f"{pair[0]!r:.80}")
+                raise ExerciseError(
+                    f"for {label} expected the file name {name!r}, got {pair[0]!r:.80}"
+                )
             if type(pair[1]) is not bytes or pair[1] != data:
-                raise ExerciseError(f"for {label} the content of {name!r} should be the file's "
-                                    f"bytes, got {pair[1]!r:.80}")
-    print("✓ files_from_upload passed: empty uploads, and files in the shapes of ipywidgets 7 "
-          "and 8")
+                raise ExerciseError(
+                    f"for {label} the content of {name!r} should be the file's "
+                    f"bytes, got {pair[1]!r:.80}"
+                )
+    print(
+        "✓ files_from_upload passed: empty uploads, and files in the shapes of ipywidgets 7 and 8"
+    )
     return True
 
 
@@ -625,46 +998,101 @@ def _colour_cases() -> list[tuple[str, tf.Tensor, tf.Tensor]]:
     wide = rng.uniform(0.0, 1.0, size=(1, 12, 10, 3)) ** 2
     style2 = rng.uniform(0.4, 0.6, size=(1, 14, 18, 3))
     style2[0, 0, :4] = [[0.4, 0.4, 0.4], [0.6, 0.6, 0.6], [0.05, 0.5, 0.95], [0.95, 0.5, 0.05]]
-    return [(label, tf.constant(s, tf.float32), tf.constant(c, tf.float32)) for label, s, c in [
-        ("a style image and a calm photo", style, content),
-        ("a low-contrast style image and a contrasty photo", style2, wide)]]
+    return [
+        (label, tf.constant(s, tf.float32), tf.constant(c, tf.float32))
+        for label, s, c in [
+            ("a style image and a calm photo", style, content),
+            ("a low-contrast style image and a contrasty photo", style2, wide),
+        ]
+    ]
 
 
 def check_match_mean_std(fn: Callable[[tf.Tensor, tf.Tensor], Any]) -> bool:
     """Check ``fn(style, content)``: the style image with each RGB channel shifted and scaled to
     the content's per-channel mean and std, clipped to [0, 1], in the style's shape."""
-    return _run(Exercise(
-        "match_mean_std", "per-channel mean and std of the content, style's shape, clipped to "
-                          "[0, 1], on 2 pairs of images",
-        cases=_colour_cases(), reference=_match_mean_std,
-        mistakes=[
-            (lambda s, c: s[0], ("keep the batch axis (reduce over axes 0, 1, 2 for the "
-                                 "statistics, not the image itself)")),
-            (lambda s, c: c, ("that is the content's shape: recolour the style (the first "
-                              "argument) with the content's statistics; did you swap the two?")),
-            (lambda s, c: np.clip((s - s.mean()) / s.std() * c.std() + c.mean(), 0, 1), (
-                "you used one mean and one std for all three channels together: compute them per "
-                "channel by reducing over axes (0, 1, 2) only (batch, height, width), so that 3 "
-                "numbers remain")),
-            (lambda s, c: np.clip((s - _mu(s)) / _sd(c) * _sd(s) + _mu(c), 0, 1),
-             ("the scale is upside down: divide by the style's std and multiply by the content's "
-              "std")),
-            (lambda s, c: np.clip((s - _mu(s)) / _sd(s) ** 2 * _sd(c) ** 2 + _mu(c), 0, 1),
-             "you used the variance: use the standard deviation, tf.math.reduce_std"),
-            (lambda s, c: np.clip((s - _mu(s)) / _sd(s) * _sd(c), 0, 1),
-             "add the content's mean after scaling: the result's mean must be the content's mean"),
-            (lambda s, c: np.clip(s / _sd(s) * _sd(c) + _mu(c), 0, 1),
-             "subtract the style's mean before scaling, then add the content's mean"),
-            (lambda s, c: np.clip(s - _mu(s) + _mu(c), 0, 1),
-             "you only moved the mean: also scale by the content's std divided by the style's std"),
-            (lambda s, c: np.clip((s - _mu(s)) / _sd(s) + _mu(c), 0, 1),
-             "after dividing by the style's std, multiply by the content's std"),
-            (partial(_match_mean_std, clip=False), _OUTSIDE),
-        ], symptoms=[
-            (lambda got, s, c: got.min() < -1e-6 or got.max() > 1 + 1e-6, _OUTSIDE),
-            (lambda got, s, c: np.allclose([_mu(got), _sd(got)], [_mu(c), _sd(c)], atol=2e-3), (
-                "the per-channel means and standard deviations are right, but the pixels are not "
-                "a shift and scale of the style's pixels: each output channel must come from the "
-                "same channel of the style alone, "
-                "(style_c - mean_c) / std_c * content_std_c + content_mean_c")),
-        ], shape_hint="the result has the style image's shape", rtol=1e-3, atol=2e-3), fn)
+    return _run(
+        Exercise(
+            "match_mean_std",
+            "per-channel mean and std of the content, style's shape, clipped to "
+            "[0, 1], on 2 pairs of images",
+            cases=_colour_cases(),
+            reference=_match_mean_std,
+            mistakes=[
+                (
+                    lambda s, c: s[0],
+                    (
+                        "keep the batch axis (reduce over axes 0, 1, 2 for the "
+                        "statistics, not the image itself)"
+                    ),
+                ),
+                (
+                    lambda s, c: c,
+                    (
+                        "that is the content's shape: recolour the style (the first "
+                        "argument) with the content's statistics; did you swap the two?"
+                    ),
+                ),
+                (
+                    lambda s, c: np.clip((s - s.mean()) / s.std() * c.std() + c.mean(), 0, 1),
+                    (
+                        "you used one mean and one std for all three channels together: compute "
+                        "them per "
+                        "channel by reducing over axes (0, 1, 2) only (batch, height, width), so "
+                        "that 3 "
+                        "numbers remain"
+                    ),
+                ),
+                (
+                    lambda s, c: np.clip((s - _mu(s)) / _sd(c) * _sd(s) + _mu(c), 0, 1),
+                    (
+                        "the scale is upside down: divide by the style's std and multiply by the "
+                        "content's "
+                        "std"
+                    ),
+                ),
+                (
+                    lambda s, c: np.clip((s - _mu(s)) / _sd(s) ** 2 * _sd(c) ** 2 + _mu(c), 0, 1),
+                    "you used the variance: use the standard deviation, tf.math.reduce_std",
+                ),
+                (
+                    lambda s, c: np.clip((s - _mu(s)) / _sd(s) * _sd(c), 0, 1),
+                    "add the content's mean after scaling: the result's mean must be the "
+                    "content's mean",
+                ),
+                (
+                    lambda s, c: np.clip(s / _sd(s) * _sd(c) + _mu(c), 0, 1),
+                    "subtract the style's mean before scaling, then add the content's mean",
+                ),
+                (
+                    lambda s, c: np.clip(s - _mu(s) + _mu(c), 0, 1),
+                    "you only moved the mean: also scale by the content's std divided by the "
+                    "style's std",
+                ),
+                (
+                    lambda s, c: np.clip((s - _mu(s)) / _sd(s) + _mu(c), 0, 1),
+                    "after dividing by the style's std, multiply by the content's std",
+                ),
+                (partial(_match_mean_std, clip=False), _OUTSIDE),
+            ],
+            symptoms=[
+                (lambda got, s, c: got.min() < -1e-6 or got.max() > 1 + 1e-6, _OUTSIDE),
+                (
+                    lambda got, s, c: np.allclose(
+                        [_mu(got), _sd(got)], [_mu(c), _sd(c)], atol=2e-3
+                    ),
+                    (
+                        "the per-channel means and standard deviations are right, but the pixels "
+                        "are not "
+                        "a shift and scale of the style's pixels: each output channel must come "
+                        "from the "
+                        "same channel of the style alone, "
+                        "(style_c - mean_c) / std_c * content_std_c + content_mean_c"
+                    ),
+                ),
+            ],
+            shape_hint="the result has the style image's shape",
+            rtol=1e-3,
+            atol=2e-3,
+        ),
+        fn,
+    )

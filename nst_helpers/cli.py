@@ -67,38 +67,75 @@ def flag(setting: str) -> str:
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     """One option per :class:`StyleSettings` field; only the options given reach the settings."""
-    group = parser.add_argument_group("settings (nst_helpers.StyleSettings; their values are "
-                                      "checked there)")
+    group = parser.add_argument_group(
+        "settings (nst_helpers.StyleSettings; their values are checked there)"
+    )
     for field in dataclasses.fields(StyleSettings):
         options = {k: v for k, v in field.metadata.items() if k != "dest"}
         if "type" in options:
             options["type"] = PARSERS[options["type"]]
-        group.add_argument(flag(field.name), *ALIASES.get(field.name, []), dest=field.name,
-                           default=argparse.SUPPRESS, **options)
+        group.add_argument(
+            flag(field.name),
+            *ALIASES.get(field.name, []),
+            dest=field.name,
+            default=argparse.SUPPRESS,
+            **options,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m nst_helpers",
-                     description="Neural style transfer (Gatys, Ecker and Bethge 2015) with VGG19.")
+    parser = _Parser(
+        prog="python -m nst_helpers",
+        description="Neural style transfer (Gatys, Ecker and Bethge 2015) with VGG19.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = commands.add_parser("stylize", help="paint a photo in the style of a painting",
-                              description="Paint CONTENT in the style of STYLE and write the result.")
-    run.add_argument("content", metavar="CONTENT", help="content image: a file or a name from `list`")
-    run.add_argument("style", metavar="STYLE", nargs="?",
-                     help="style image: a file or a name from `list` (or use --style for several)")
-    run.add_argument("--style", dest="styles", nargs="+", metavar="IMAGE",
-                     help="one or more style images instead of STYLE")
-    run.add_argument("-o", "--output", required=True, metavar="OUT.png",
-                     help="where to write the result (.png, .jpg or .jpeg)")
-    run.add_argument("--settings", dest="settings_file", metavar="RUN.json",
-                     help="start from the settings saved with an earlier result")
-    run.add_argument("--save-settings", metavar="RUN.json",
-                     help="also write the run's settings as JSON (for --settings later)")
+    run = commands.add_parser(
+        "stylize",
+        help="paint a photo in the style of a painting",
+        description="Paint CONTENT in the style of STYLE and write the result.",
+    )
+    run.add_argument(
+        "content", metavar="CONTENT", help="content image: a file or a name from `list`"
+    )
+    run.add_argument(
+        "style",
+        metavar="STYLE",
+        nargs="?",
+        help="style image: a file or a name from `list` (or use --style for several)",
+    )
+    run.add_argument(
+        "--style",
+        dest="styles",
+        nargs="+",
+        metavar="IMAGE",
+        help="one or more style images instead of STYLE",
+    )
+    run.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.png",
+        help="where to write the result (.png, .jpg or .jpeg)",
+    )
+    run.add_argument(
+        "--settings",
+        dest="settings_file",
+        metavar="RUN.json",
+        help="start from the settings saved with an earlier result",
+    )
+    run.add_argument(
+        "--save-settings",
+        metavar="RUN.json",
+        help="also write the run's settings as JSON (for --settings later)",
+    )
     run.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_options(run)
-    fetch = commands.add_parser("fetch", help="download VGG19 weights and all named images now",
-                                description="Download everything the notebooks need, ahead of class.")
+    fetch = commands.add_parser(
+        "fetch",
+        help="download VGG19 weights and all named images now",
+        description="Download everything the notebooks need, ahead of class.",
+    )
     fetch.add_argument("--weights", default="auto", help="auto (default), imagenet or compact")
     fetch.add_argument("--skip-images", action="store_true", help="fetch only the weights")
     commands.add_parser("list", help="list the named content and style images")
@@ -106,10 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> StyleSettings:
-    """The run's settings: a saved file's (``--settings``) or the defaults, then the options given."""
+    """The run's settings: a saved file's (``--settings``) or the defaults, then the options
+    given."""
     base = StyleSettings.from_json(args.settings_file) if args.settings_file else StyleSettings()
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleSettings)
-             if hasattr(args, f.name)}
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(StyleSettings)
+        if hasattr(args, f.name)
+    }
     if "masks" in given:
         given["masks"] = [resolve_image(mask) for mask in given["masks"]]
     return base.replace(**given)
@@ -126,21 +167,32 @@ def run_stylize(args: argparse.Namespace, say) -> int:
     inputs = [content, *styles, *(settings.masks or [])]
     output = check_writable(args.output, overwrite=args.force, protect=inputs)  # before the run
     record = _settings_record(args, protect=[*inputs, output])
-    say(f"Content {args.content}, style {' + '.join(args.styles or [args.style])}; "
+    say(
+        f"Content {args.content}, style {' + '.join(args.styles or [args.style])}; "
         f"{settings.optimizer}, {settings.steps} steps"
-        + (f", {settings.pyramid} pyramid levels" if settings.pyramid > 1 else ""))
+        + (f", {settings.pyramid} pyramid levels" if settings.pyramid > 1 else "")
+    )
     result = stylize(content, styles, settings, progress=not args.quiet, log=say)
     if result.interrupted and result.steps == 0:
         say("Stopped before the first step: nothing written.")
         return EXIT_INTERRUPTED
     save_image(result.image, output, overwrite=args.force, protect=inputs)
     if record is not None:
-        result.settings.to_json(record, overwrite=args.force, content=str(content),
-                                styles=[str(s) for s in styles], image=str(output))
+        result.settings.to_json(
+            record,
+            overwrite=args.force,
+            content=str(content),
+            styles=[str(s) for s in styles],
+            image=str(output),
+        )
     height, width = result.image.shape[1:3]
-    note = f" (stopped early: {result.stop_reason}; best image so far)" if result.interrupted else ""
-    say(f"Wrote {output} ({width}x{height}){note} after {result.steps} steps in "
-        f"{result.seconds:.1f} s; final loss {result.history['total'].iloc[-1]:.4g}")
+    note = (
+        f" (stopped early: {result.stop_reason}; best image so far)" if result.interrupted else ""
+    )
+    say(
+        f"Wrote {output} ({width}x{height}){note} after {result.steps} steps in "
+        f"{result.seconds:.1f} s; final loss {result.history['total'].iloc[-1]:.4g}"
+    )
     return EXIT_STOPPED_EARLY if result.interrupted else EXIT_OK
 
 
@@ -148,8 +200,9 @@ def _settings_record(args: argparse.Namespace, protect: Sequence[Path]) -> Path 
     """Where ``--save-settings`` goes, checked like the output before the run."""
     if args.save_settings is None:
         return None
-    return check_writable(args.save_settings, overwrite=args.force, protect=protect,
-                          suffixes=(".json",))
+    return check_writable(
+        args.save_settings, overwrite=args.force, protect=protect, suffixes=(".json",)
+    )
 
 
 def run_fetch(args: argparse.Namespace, say) -> int:

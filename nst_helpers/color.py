@@ -23,11 +23,14 @@ from .images import resize_to
 PRESERVE_COLORS = ("luminance", "histogram")
 
 # NTSC YIQ: rows give Y, I, Q as combinations of R, G, B.
-RGB_TO_YIQ = np.array([
-    [0.299, 0.587, 0.114],
-    [0.595716, -0.274453, -0.321263],
-    [0.211456, -0.522591, 0.311135],
-], dtype=np.float32)
+RGB_TO_YIQ = np.array(
+    [
+        [0.299, 0.587, 0.114],
+        [0.595716, -0.274453, -0.321263],
+        [0.211456, -0.522591, 0.311135],
+    ],
+    dtype=np.float32,
+)
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
 
 
@@ -70,7 +73,7 @@ def combine_luminance(stylized: tf.Tensor, content: tf.Tensor) -> tf.Tensor:
 def _symmetric_power(matrix: np.ndarray, power: float) -> np.ndarray:
     values, vectors = np.linalg.eigh(matrix)
     values = np.maximum(values, 1e-8)
-    return (vectors * values ** power) @ vectors.T
+    return (vectors * values**power) @ vectors.T
 
 
 def match_color_histogram(style: tf.Tensor, content: tf.Tensor, clip: bool = True) -> tf.Tensor:
@@ -94,8 +97,9 @@ def match_color_histogram(style: tf.Tensor, content: tf.Tensor, clip: bool = Tru
     return tf.constant(matched.reshape(np.shape(style)), tf.float32)
 
 
-def prepare(mode: str | None, content: tf.Tensor, styles: list[tf.Tensor]
-            ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+def prepare(
+    mode: str | None, content: tf.Tensor, styles: list[tf.Tensor]
+) -> tuple[tf.Tensor, list[tf.Tensor]]:
     """The photo and paintings the optimization sees for a colour ``mode``.
 
     ``"luminance"``: grey images (the photo's luminance; each painting's luminance matched

@@ -87,51 +87,129 @@ _TESTS_ONLY = "unknown: use for tests only, never redistribute"
 _GENERATED = "CC0 (made by this project: scripts/make_styles.py, seed 0)"
 
 
-def _download(name: str, kind: str, title: str, artist: str, year: str, url: str,
-              sha256: str, rights: str) -> ImageEntry:
-    return ImageEntry(name, kind, title, artist, year, url, sha256, rights, f"{name}.jpg", "download")
+def _download(
+    name: str, kind: str, title: str, artist: str, year: str, url: str, sha256: str, rights: str
+) -> ImageEntry:
+    return ImageEntry(
+        name, kind, title, artist, year, url, sha256, rights, f"{name}.jpg", "download"
+    )
 
 
 def _generated(name: str, title: str) -> ImageEntry:
-    return ImageEntry(name, "style", title, "nst_helpers.textures", "", "", "", _GENERATED,
-                      f"{name}.png", "generated")
+    return ImageEntry(
+        name,
+        "style",
+        title,
+        "nst_helpers.textures",
+        "",
+        "",
+        "",
+        _GENERATED,
+        f"{name}.png",
+        "generated",
+    )
 
 
-MANIFEST: dict[str, ImageEntry] = {e.name: e for e in [
-    _download("starry_night", "style", "The Starry Night", "Vincent van Gogh", "1889",
-              _JJ + "starry_night.jpg",
-              "0592ab0f7b51b3ce72608a95e53880bd93971e5b48f93a0ce8dfd3cbccf3d098", "public domain"),
-    _download("shipwreck", "style", "The Shipwreck of the Minotaur", "J. M. W. Turner", "c. 1810",
-              _JJ + "shipwreck.jpg",
-              "4f7cf34e3cd4a5daaf3f421f059ca9a01aaa2a3afd7243d6670c9c8bc001a213", "public domain"),
-    _download("woman_with_hat", "style", "Woman with a Hat", "Henri Matisse", "1905",
-              _JJ + "woman-with-hat-matisse.jpg",
-              "6a8b2383d9c110354a97a42c74bdcc5341be879cbb842ddb7ab5843dbdf56d53",
-              "public domain (published 1905)"),
-    _download("wave", "style", "The Great Wave off Kanagawa", "Katsushika Hokusai", "c. 1831",
-              _LE + "style/wave.jpg",
-              "54f19686bea5117c0bb68ce4425dbed4efafa3e8d7cafe35f0fae80b8223f4be", "public domain"),
-    _download("udnie", "style", "Udnie", "Francis Picabia", "1913",
-              _LE + "style/udnie.jpg",
-              "45e510d2a53b4167a22bae12a191eea3018f82d74a2fa17b1573adc1e9dfc7f6",
-              "public domain (published 1913)"),
-    _generated("brush_strokes", "Brush strokes (procedural texture)"),
-    _generated("mosaic", "Mosaic (procedural texture)"),
-    _generated("swirls", "Swirls (procedural texture)"),
-    _download("tubingen", "content", "Neckarfront in Tübingen", "Andreas Praefcke", "",
-              _JJ + "tubingen.jpg",
-              "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506",
-              "CC BY 3.0 (credit the photographer)"),
-    _download("golden_gate", "content", "Golden Gate Bridge", "unknown", "",
-              _JJ + "golden_gate.jpg",
-              "f8476ac216e0d409af2e52bf82ad2cdc3433e23d7895e6f9b2048fc014ed57ba", _TESTS_ONLY),
-    _download("chicago", "content", "Chicago skyline", "unknown", "",
-              _LE + "content/chicago.jpg",
-              "59970f49344f31b9f731e532c52c52d639c02d4909fb93d0aaae4f4465159217", _TESTS_ONLY),
-    ImageEntry("grace_hopper", "content", "Commodore Grace M. Hopper, USN",
-               "James S. Davis, U.S. Navy", "1984", "", "",
-               "public domain (U.S. Navy photo)", "grace_hopper.jpg", "matplotlib"),
-]}
+MANIFEST: dict[str, ImageEntry] = {
+    e.name: e
+    for e in [
+        _download(
+            "starry_night",
+            "style",
+            "The Starry Night",
+            "Vincent van Gogh",
+            "1889",
+            _JJ + "starry_night.jpg",
+            "0592ab0f7b51b3ce72608a95e53880bd93971e5b48f93a0ce8dfd3cbccf3d098",
+            "public domain",
+        ),
+        _download(
+            "shipwreck",
+            "style",
+            "The Shipwreck of the Minotaur",
+            "J. M. W. Turner",
+            "c. 1810",
+            _JJ + "shipwreck.jpg",
+            "4f7cf34e3cd4a5daaf3f421f059ca9a01aaa2a3afd7243d6670c9c8bc001a213",
+            "public domain",
+        ),
+        _download(
+            "woman_with_hat",
+            "style",
+            "Woman with a Hat",
+            "Henri Matisse",
+            "1905",
+            _JJ + "woman-with-hat-matisse.jpg",
+            "6a8b2383d9c110354a97a42c74bdcc5341be879cbb842ddb7ab5843dbdf56d53",
+            "public domain (published 1905)",
+        ),
+        _download(
+            "wave",
+            "style",
+            "The Great Wave off Kanagawa",
+            "Katsushika Hokusai",
+            "c. 1831",
+            _LE + "style/wave.jpg",
+            "54f19686bea5117c0bb68ce4425dbed4efafa3e8d7cafe35f0fae80b8223f4be",
+            "public domain",
+        ),
+        _download(
+            "udnie",
+            "style",
+            "Udnie",
+            "Francis Picabia",
+            "1913",
+            _LE + "style/udnie.jpg",
+            "45e510d2a53b4167a22bae12a191eea3018f82d74a2fa17b1573adc1e9dfc7f6",
+            "public domain (published 1913)",
+        ),
+        _generated("brush_strokes", "Brush strokes (procedural texture)"),
+        _generated("mosaic", "Mosaic (procedural texture)"),
+        _generated("swirls", "Swirls (procedural texture)"),
+        _download(
+            "tubingen",
+            "content",
+            "Neckarfront in Tübingen",
+            "Andreas Praefcke",
+            "",
+            _JJ + "tubingen.jpg",
+            "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506",
+            "CC BY 3.0 (credit the photographer)",
+        ),
+        _download(
+            "golden_gate",
+            "content",
+            "Golden Gate Bridge",
+            "unknown",
+            "",
+            _JJ + "golden_gate.jpg",
+            "f8476ac216e0d409af2e52bf82ad2cdc3433e23d7895e6f9b2048fc014ed57ba",
+            _TESTS_ONLY,
+        ),
+        _download(
+            "chicago",
+            "content",
+            "Chicago skyline",
+            "unknown",
+            "",
+            _LE + "content/chicago.jpg",
+            "59970f49344f31b9f731e532c52c52d639c02d4909fb93d0aaae4f4465159217",
+            _TESTS_ONLY,
+        ),
+        ImageEntry(
+            "grace_hopper",
+            "content",
+            "Commodore Grace M. Hopper, USN",
+            "James S. Davis, U.S. Navy",
+            "1984",
+            "",
+            "",
+            "public domain (U.S. Navy photo)",
+            "grace_hopper.jpg",
+            "matplotlib",
+        ),
+    ]
+}
 
 _SUBFOLDER = {"style": "styles", "content": "content"}  # in the cache and the mirror
 
@@ -140,7 +218,8 @@ _SUBFOLDER = {"style": "styles", "content": "content"}  # in the cache and the m
 
 
 def cache_dir() -> Path:
-    """``$NST_CACHE_DIR``, else ``$XDG_CACHE_HOME/nst_helpers``, else ``~/.cache/nst_helpers`` (created)."""
+    """``$NST_CACHE_DIR``, else ``$XDG_CACHE_HOME/nst_helpers``, else ``~/.cache/nst_helpers``
+    (created)."""
     if os.environ.get(CACHE_ENV_VAR):
         folder = Path(os.environ[CACHE_ENV_VAR]).expanduser()
     elif os.environ.get("XDG_CACHE_HOME"):
@@ -150,8 +229,10 @@ def cache_dir() -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise NSTError(f"Cannot create the cache folder {folder} ({error}): "
-                       f"set {CACHE_ENV_VAR} to a folder you can write to.") from error
+        raise NSTError(
+            f"Cannot create the cache folder {folder} ({error}): "
+            f"set {CACHE_ENV_VAR} to a folder you can write to."
+        ) from error
     return folder
 
 
@@ -201,9 +282,11 @@ def download_file(
     with atomic_write(dest) as out, urllib.request.urlopen(request, timeout=timeout) as response:
         got = _copy_and_hash(response, out)
         if sha256 and got != sha256:
-            raise NSTError(f"The file downloaded from {url} has sha256 {got} instead of {sha256}: "
-                           f"the server sent a different file, so download it yourself from a "
-                           f"trusted copy and pass its path instead.")
+            raise NSTError(
+                f"The file downloaded from {url} has sha256 {got} instead of {sha256}: "
+                f"the server sent a different file, so download it yourself from a "
+                f"trusted copy and pass its path instead."
+            )
     return dest
 
 
@@ -231,8 +314,10 @@ def _matplotlib_sample(filename: str) -> Path:
     try:
         from matplotlib import cbook
     except ImportError as error:
-        raise NSTError(f"{filename} comes with matplotlib, which is not installed: "
-                       f"run `pip install matplotlib` or pass a path to your own image.") from error
+        raise NSTError(
+            f"{filename} comes with matplotlib, which is not installed: "
+            f"run `pip install matplotlib` or pass a path to your own image."
+        ) from error
     found = cbook.get_sample_data(filename, asfileobj=False)
     if hasattr(found, "read"):  # some versions return an open file whatever we ask
         found.close()
@@ -254,8 +339,10 @@ def get_entry(name: str) -> ImageEntry:
         return MANIFEST[key]
     close = difflib.get_close_matches(key, MANIFEST, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise NSTError(f"Unknown image name {name!r}{hint}: use one of {', '.join(MANIFEST)} "
-                   f"or pass a path to your own image file.")
+    raise NSTError(
+        f"Unknown image name {name!r}{hint}: use one of {', '.join(MANIFEST)} "
+        f"or pass a path to your own image file."
+    )
 
 
 def _find_local(entry: ImageEntry) -> tuple[Path, str] | None:
@@ -267,14 +354,20 @@ def _find_local(entry: ImageEntry) -> tuple[Path, str] | None:
     if cached.is_file():
         if not entry.sha256 or file_hash(cached) == entry.sha256:
             return cached, "cache"
-        warnings.warn(f"{cached} is damaged (wrong sha256); deleting it and fetching {entry.name} again.")
+        warnings.warn(
+            f"{cached} is damaged (wrong sha256); deleting it and fetching {entry.name} again.",
+            stacklevel=2,
+        )
         cached.unlink(missing_ok=True)
     mirrored = _mirror_file(entry)
     if mirrored is not None and _is_file(mirrored):
         if not entry.sha256 or file_hash(mirrored) == entry.sha256:
             return mirrored, "mirror"
-        warnings.warn(f"Skipping {mirrored}: its sha256 is not that of {entry.name} "
-                      f"({entry.sha256[:12]}...); replace it with the right file.")
+        warnings.warn(
+            f"Skipping {mirrored}: its sha256 is not that of {entry.name} "
+            f"({entry.sha256[:12]}...); replace it with the right file.",
+            stacklevel=2,
+        )
     return None
 
 
@@ -289,11 +382,13 @@ def _is_file(path: Path) -> bool:
 def _offline_error(entry: ImageEntry, reason: object) -> NSTError:
     sub = _SUBFOLDER[entry.kind]
     mirror = mirror_folder()
-    mirror_note = (f" (the mirror {mirror} has no valid {sub}/{entry.filename})" if mirror else "")
+    mirror_note = f" (the mirror {mirror} has no valid {sub}/{entry.filename})" if mirror else ""
     return NSTError(
-        f"Could not download {entry.name} from {entry.url} ({reason}){mirror_note}; if you are offline, "
+        f"Could not download {entry.name} from {entry.url} ({reason}){mirror_note}; if you are "
+        "offline, "
         f"set {MIRROR_ENV_VAR} to a folder holding {sub}/{entry.filename}, or put the file at "
-        f"{_project_file(entry)}, or pass a path to your own image.")
+        f"{_project_file(entry)}, or pass a path to your own image."
+    )
 
 
 def locate(name: str) -> tuple[Path, str]:
@@ -309,13 +404,17 @@ def locate(name: str) -> tuple[Path, str]:
     if entry.source == "generated":
         from .textures import make_texture
 
-        return _write_png(make_texture(entry.name, size=512, seed=0), _cache_file(entry)), "generated"
+        return _write_png(
+            make_texture(entry.name, size=512, seed=0), _cache_file(entry)
+        ), "generated"
     if entry.source == "matplotlib":
         return _matplotlib_sample(entry.filename), "matplotlib"
     try:
         return download_file(entry.url, _cache_file(entry), entry.sha256), "download"
     except (OSError, http.client.HTTPException) as error:
-        reason = error if isinstance(error, urllib.error.HTTPError) else getattr(error, "reason", error)
+        reason = (
+            error if isinstance(error, urllib.error.HTTPError) else getattr(error, "reason", error)
+        )
         raise _offline_error(entry, reason) from error
 
 
@@ -341,8 +440,10 @@ def resolve_image(name_or_path: str | Path) -> Path:
     if bare_name and (_normalise(text) in MANIFEST or not os.path.lexists(path)):
         return image_path(text)  # raises the unknown-name error with a suggestion
     if info is None and not path.is_symlink():
-        raise NSTError(f"No such file: {path} (relative paths start at {Path.cwd()}); "
-                       f"check the path or use a built-in name such as 'starry_night'.")
+        raise NSTError(
+            f"No such file: {path} (relative paths start at {Path.cwd()}); "
+            f"check the path or use a built-in name such as 'starry_night'."
+        )
     return check_readable(path)  # says what the path is instead of an image file
 
 
@@ -362,7 +463,8 @@ def load_style(name_or_path: str | Path, max_dim: int | None = None) -> tf.Tenso
 
 
 def load_content(name_or_path: str | Path, max_dim: int | None = None) -> tf.Tensor:
-    """Content image as a tensor (1, H, W, 3) float32 in [0, 1], longest side at most ``max_dim``."""
+    """Content image as a tensor (1, H, W, 3) float32 in [0, 1], longest side at most
+    ``max_dim``."""
     from .images import load_image
 
     return load_image(resolve_image(name_or_path), max_dim)
@@ -378,19 +480,30 @@ def list_images(kind: str | None = None) -> pd.DataFrame:
     if kind not in (None, "style", "content"):
         raise NSTError(f"Unknown kind {kind!r}: use 'style', 'content' or None for both.")
     rows = [
-        {"name": e.name, "kind": e.kind, "title": e.title, "artist": e.artist, "year": e.year,
-         "rights": e.rights, "source": e.source,
-         "available_offline": e.source != "download" or _find_local(e) is not None}
-        for e in MANIFEST.values() if kind in (None, e.kind)
+        {
+            "name": e.name,
+            "kind": e.kind,
+            "title": e.title,
+            "artist": e.artist,
+            "year": e.year,
+            "rights": e.rights,
+            "source": e.source,
+            "available_offline": e.source != "download" or _find_local(e) is not None,
+        }
+        for e in MANIFEST.values()
+        if kind in (None, e.kind)
     ]
     columns = ["name", "kind", "title", "artist", "year", "rights", "source", "available_offline"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def describe(name: str) -> str:
-    """One-line credit for a figure, e.g. ``"Vincent van Gogh, The Starry Night (1889), public domain"``."""
+    """One-line credit for a figure, e.g. ``"Vincent van Gogh, The Starry Night (1889), public
+    domain"``."""
     e = get_entry(name)
-    rights = re.sub(r"\s*\([^)]*\)$", "", e.rights)  # drop a trailing note such as "(published 1905)"
+    rights = re.sub(
+        r"\s*\([^)]*\)$", "", e.rights
+    )  # drop a trailing note such as "(published 1905)"
     year = f" ({e.year})" if e.year else ""
     if e.source == "generated":
         return f"{e.title}, made by this project, {rights}"
@@ -400,12 +513,19 @@ def describe(name: str) -> str:
     return f"{e.artist}, {e.title}{year}, {rights}"
 
 
-_VERB = {"project": "project", "cache": "cached", "mirror": "mirror", "download": "downloaded",
-         "generated": "generated", "matplotlib": "matplotlib"}
+_VERB = {
+    "project": "project",
+    "cache": "cached",
+    "mirror": "mirror",
+    "download": "downloaded",
+    "generated": "generated",
+    "matplotlib": "matplotlib",
+}
 
 
-def fetch_all(names: Iterable[str] | str | None = None,
-              progress: Callable[[str], None] | None = print) -> dict[str, Path | NSTError]:
+def fetch_all(
+    names: Iterable[str] | str | None = None, progress: Callable[[str], None] | None = print
+) -> dict[str, Path | NSTError]:
     """Find or fetch every manifest image (or ``names``), one progress line each; never stops early.
 
     Returns name -> local path, or the NSTError that explains why it failed.

@@ -21,7 +21,8 @@ from .errors import NSTError
 
 
 def file_hash(path: Path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file (``sha256`` by default, any :mod:`hashlib` name), read in 1 MiB chunks."""
+    """Hex digest of a file (``sha256`` by default, any :mod:`hashlib` name), read in 1 MiB
+    chunks."""
     digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

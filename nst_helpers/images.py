@@ -387,8 +387,10 @@ def _unit_floats(array: np.ndarray, what: str) -> np.ndarray:
         )
     if high > 1.0 + UNIT_RANGE_TOLERANCE:
         hint = (
-            "clip it with np.clip(x, 0, 1)" if high < 2.0
-            else "it looks like 0..255 values; divide by 255 or pass uint8" if high <= 255.0
+            "clip it with np.clip(x, 0, 1)"
+            if high < 2.0
+            else "it looks like 0..255 values; divide by 255 or pass uint8"
+            if high <= 255.0
             else "scale it into [0, 1] first"
         )
         raise NSTError(
@@ -422,14 +424,18 @@ def to_uint8(image: ImageLike) -> np.ndarray:
 
 
 def check_writable(
-    path: str | os.PathLike, overwrite: bool = False, *, protect: Sequence[PathLike] = (),
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    *,
+    protect: Sequence[PathLike] = (),
     suffixes: Sequence[str] = tuple(SAVE_FORMATS),
 ) -> Path:
     """Check that :func:`save_image` can write ``path``; returns it as a ``Path``.
 
-    Checks the suffix (one of ``suffixes``) and name lengths, that the parent folder exists and really accepts
-    new files, that an existing file may be replaced, and that ``path`` is not the same file
-    as any path in ``protect`` (the inputs of the run; refused even with ``overwrite``).
+    Checks the suffix (one of ``suffixes``) and name lengths, that the parent folder exists
+    and really accepts new files, that an existing file may be replaced, and that ``path`` is
+    not the same file as any path in ``protect`` (the inputs of the run; refused even with
+    ``overwrite``).
     Call it before a long run.
     """
     target = Path(path).expanduser()

@@ -44,8 +44,9 @@ class RunInputs:
     start: tf.Tensor | None
 
 
-def load_inputs(content: Any, style: Any, settings: StyleSettings
-                ) -> tuple[RunInputs, StyleSettings]:
+def load_inputs(
+    content: Any, style: Any, settings: StyleSettings
+) -> tuple[RunInputs, StyleSettings]:
     """Load and size every image of a run; returns them and the settings with the actual size.
 
     ``content`` and each ``style`` are a (1, H, W, 3) tensor or array, a file path or a name
@@ -62,14 +63,18 @@ def load_inputs(content: Any, style: Any, settings: StyleSettings
         raise NSTError("give at least one style image")
     check_count(settings.style_blend, len(sources), "blend weight")
     style_size = _style_size(full, settings.style_scale)
-    paintings = [_image(s, style_size, load_style, f"style image {k + 1}")
-                 for k, s in enumerate(sources)]
+    paintings = [
+        _image(s, style_size, load_style, f"style image {k + 1}") for k, s in enumerate(sources)
+    ]
     check_sizes(photo, paintings, settings)
     height, width = photo.shape[1:3]
     masks = None if settings.masks is None else [as_mask(m, height, width) for m in settings.masks]
     check_count(masks, len(paintings), "mask")
-    start = None if isinstance(settings.init, str) and settings.init in INITS else \
-        resize_to(_image(settings.init, None, load_content, "the start image"), height, width)
+    start = (
+        None
+        if isinstance(settings.init, str) and settings.init in INITS
+        else resize_to(_image(settings.init, None, load_content, "the start image"), height, width)
+    )
     return RunInputs(photo, paintings, masks, start), settings.replace(size=full)
 
 
@@ -84,8 +89,10 @@ def _image(source: Any, size: int | None, load: Callable, what: str) -> tf.Tenso
 def _style_size(full: int, scale: float) -> int:
     size = round(full * scale)
     if not MIN_SIDE <= size <= MAX_SIZE:
-        raise NSTError(f"style_scale {scale:g} makes the style image {size} px on its longest "
-                       f"side; keep it in {MIN_SIDE}..{MAX_SIZE}")
+        raise NSTError(
+            f"style_scale {scale:g} makes the style image {size} px on its longest "
+            f"side; keep it in {MIN_SIDE}..{MAX_SIZE}"
+        )
     return size
 
 
@@ -93,8 +100,10 @@ def check_sizes(content: tf.Tensor, styles: Sequence[tf.Tensor], settings: Style
     """Both sides of every image at every pyramid level must be >= 16 px; names the cause."""
     full = max(content.shape[1:3])
     levels = coarse_to_fine(full, settings.steps, settings.pyramid)
-    images = {"the content image": content, **{f"style image {k + 1}": s
-                                               for k, s in enumerate(styles)}}
+    images = {
+        "the content image": content,
+        **{f"style image {k + 1}": s for k, s in enumerate(styles)},
+    }
     for what, image in images.items():
         for number, level in enumerate(levels, start=1):
             short = min(image.shape[1:3]) * level.size / full
@@ -102,22 +111,29 @@ def check_sizes(content: tf.Tensor, styles: Sequence[tf.Tensor], settings: Style
                 raise NSTError(_too_small(what, image, short, number, settings))
 
 
-def _too_small(what: str, image: tf.Tensor, short: float, level: int,
-               settings: StyleSettings) -> str:
+def _too_small(
+    what: str, image: tf.Tensor, short: float, level: int, settings: StyleSettings
+) -> str:
     """Why ``image`` gets a side under 16 px: the pyramid, the style scale or its shape."""
     height, width = image.shape[1:3]
     found = f"{what} ({width}x{height} px) is too small"
     if level < settings.pyramid:
-        return (f"{found} for {settings.pyramid} pyramid levels: at pyramid level {level} of "
-                f"{settings.pyramid} its short side would be {short:.0f} px, and VGG19 needs "
-                f"{MIN_SIDE}; use fewer levels or a larger size")
+        return (
+            f"{found} for {settings.pyramid} pyramid levels: at pyramid level {level} of "
+            f"{settings.pyramid} its short side would be {short:.0f} px, and VGG19 needs "
+            f"{MIN_SIDE}; use fewer levels or a larger size"
+        )
     if what != "the content image" and settings.style_scale < 1:
-        return (f"{found} after style_scale {settings.style_scale:g}: VGG19 needs {MIN_SIDE} px "
-                "on each side; use a larger style_scale")
+        return (
+            f"{found} after style_scale {settings.style_scale:g}: VGG19 needs {MIN_SIDE} px "
+            "on each side; use a larger style_scale"
+        )
     if max(height, width) >= 8 * max(1, min(height, width)):
-        return (f"{found}: its short side is under {MIN_SIDE} px, which VGG19 needs, because it "
-                f"is {max(height, width) / max(1, min(height, width)):.0f} times longer than "
-                "wide; crop it to a less elongated shape")
+        return (
+            f"{found}: its short side is under {MIN_SIDE} px, which VGG19 needs, because it "
+            f"is {max(height, width) / max(1, min(height, width)):.0f} times longer than "
+            "wide; crop it to a less elongated shape"
+        )
     return f"{found}: VGG19 needs at least {MIN_SIDE} px on each side; use a larger size"
 
 
@@ -126,8 +142,9 @@ def noise_like(image: tf.Tensor, seed: int) -> tf.Tensor:
     return tf.random.Generator.from_seed(seed).uniform(tf.shape(image), 0.0, 1.0)
 
 
-def initial_image(init: str, content: tf.Tensor, style: tf.Tensor, seed: int = 0,
-                  start: tf.Tensor | None = None) -> tf.Tensor:
+def initial_image(
+    init: str, content: tf.Tensor, style: tf.Tensor, seed: int = 0, start: tf.Tensor | None = None
+) -> tf.Tensor:
     """The start of the optimization at ``content``'s size: the content, the (first) style
     resized to it, noise, or the given ``start`` image."""
     if start is not None:

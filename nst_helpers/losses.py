@@ -56,8 +56,11 @@ def style_layer_loss(gram: tf.Tensor, target_gram: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(gram - target_gram))
 
 
-def style_loss(grams: Mapping[str, tf.Tensor], target_grams: Mapping[str, tf.Tensor],
-               layer_weights: Mapping[str, float] | None = None) -> tf.Tensor:
+def style_loss(
+    grams: Mapping[str, tf.Tensor],
+    target_grams: Mapping[str, tf.Tensor],
+    layer_weights: Mapping[str, float] | None = None,
+) -> tf.Tensor:
     """Weighted sum of per-layer style losses.
 
     .. math:: L_{style} = \\sum_l w_l E_l, \\quad w_l = 1 / L \\text{ by default}
@@ -97,8 +100,14 @@ def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
     return down + right
 
 
-def weighted_total(content: tf.Tensor, style: tf.Tensor, tv: tf.Tensor,
-                   content_weight: float, style_weight: float, tv_weight: float) -> tf.Tensor:
+def weighted_total(
+    content: tf.Tensor,
+    style: tf.Tensor,
+    tv: tf.Tensor,
+    content_weight: float,
+    style_weight: float,
+    tv_weight: float,
+) -> tf.Tensor:
     """The objective that is minimized:
 
     .. math:: L = \\alpha L_{content} + \\beta L_{style} + \\gamma L_{tv}

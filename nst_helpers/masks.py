@@ -39,7 +39,11 @@ def as_mask(mask, height: int, width: int) -> tf.Tensor:
         array = rgb @ RGB_TO_YIQ[0]  # the luminance Y
     else:
         array = np.asarray(mask)
-        array = array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
+        array = (
+            array.astype(np.float32) / 255.0
+            if array.dtype == np.uint8
+            else array.astype(np.float32)
+        )
     array = np.squeeze(array)
     if array.ndim != 2:
         raise NSTError(f"a mask must be one 2-D image, not an array of shape {np.shape(mask)}")
@@ -71,8 +75,9 @@ def masked_gram_matrix(features: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return tf.einsum("bijc,bijd->bcd", weighted, features) / total
 
 
-def threshold_mask(image: tf.Tensor, channel: str = "luminance", threshold: float = 0.5,
-                   above: bool = True) -> tf.Tensor:
+def threshold_mask(
+    image: tf.Tensor, channel: str = "luminance", threshold: float = 0.5, above: bool = True
+) -> tf.Tensor:
     """A simple mask by thresholding one channel: (1, H, W, 1) of 0s and 1s.
 
     ``channel`` is ``"luminance"``, ``"red"``, ``"green"``, ``"blue"`` or ``"blueness"``
@@ -82,7 +87,9 @@ def threshold_mask(image: tf.Tensor, channel: str = "luminance", threshold: floa
     r, g, b = image[..., 0], image[..., 1], image[..., 2]
     values = {
         "luminance": tf.tensordot(image, RGB_TO_YIQ[0], axes=1),
-        "red": r, "green": g, "blue": b,
+        "red": r,
+        "green": g,
+        "blue": b,
         "blueness": b - (r + g) / 2,
     }
     if channel not in values:

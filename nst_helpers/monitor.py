@@ -41,9 +41,16 @@ class RunMonitor:
         shown: turns an image being optimized into the one the user sees (colour mode).
     """
 
-    def __init__(self, steps: int, callback: Callback | None = None, callback_every: int = 1,
-                 should_stop: Callable[[], bool] | None = None, max_seconds: float | None = None,
-                 progress: bool = True, shown: Callable[[tf.Tensor], tf.Tensor] = tf.identity):
+    def __init__(
+        self,
+        steps: int,
+        callback: Callback | None = None,
+        callback_every: int = 1,
+        should_stop: Callable[[], bool] | None = None,
+        max_seconds: float | None = None,
+        progress: bool = True,
+        shown: Callable[[tf.Tensor], tf.Tensor] = tf.identity,
+    ):
         from tqdm.auto import tqdm
 
         self.rows: list[dict] = []
@@ -52,8 +59,13 @@ class RunMonitor:
         self.callback, self.callback_every, self.shown = callback, max(1, callback_every), shown
         self.should_stop, self.max_seconds = should_stop, max_seconds
         self.start = time.perf_counter()
-        self.bar = tqdm(total=steps, desc="stylizing", unit="step", disable=not progress,
-                        file=SafeStream(sys.stderr))
+        self.bar = tqdm(
+            total=steps,
+            desc="stylizing",
+            unit="step",
+            disable=not progress,
+            file=SafeStream(sys.stderr),
+        )
 
     @property
     def stopped(self) -> bool:
@@ -65,8 +77,9 @@ class RunMonitor:
             return
         step = len(self.rows)
         _check_finite(terms, step)
-        self.rows.append({"step": step, "seconds": time.perf_counter() - self.start,
-                          **terms, "size": self.size})
+        self.rows.append(
+            {"step": step, "seconds": time.perf_counter() - self.start, **terms, "size": self.size}
+        )
         if step:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{terms['total']:.4g}")
@@ -102,8 +115,10 @@ def _check_finite(terms: Mapping[str, float], step: int) -> None:
     if math.isfinite(total):
         return
     where = "for the start image" if step == 0 else f"at step {step}"
-    raise NSTError(f"the loss is {total} {where}: a weight may be too large for float32, or the "
-                   "VGG19 weights or the images contain NaN or infinite values")
+    raise NSTError(
+        f"the loss is {total} {where}: a weight may be too large for float32, or the "
+        "VGG19 weights or the images contain NaN or infinite values"
+    )
 
 
 def as_floats(terms: Mapping[str, tf.Tensor]) -> Terms:

@@ -31,10 +31,17 @@ class StyleTransferLoss:
     (1, H, W, 1) tensors, one per style.
     """
 
-    def __init__(self, extractor: FeatureExtractor, content_image: tf.Tensor,
-                 style_images: tf.Tensor | Sequence[tf.Tensor],
-                 settings: StyleSettings | None = None, *, masks: Sequence[tf.Tensor] | None = None,
-                 jit_compile: bool = False, **overrides):
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        content_image: tf.Tensor,
+        style_images: tf.Tensor | Sequence[tf.Tensor],
+        settings: StyleSettings | None = None,
+        *,
+        masks: Sequence[tf.Tensor] | None = None,
+        jit_compile: bool = False,
+        **overrides,
+    ):
         self.settings = s = (settings or StyleSettings()).replace(**overrides)
         styles = list(style_images) if isinstance(style_images, (list, tuple)) else [style_images]
         _check_inputs(extractor, s, len(styles), masks)
@@ -45,12 +52,15 @@ class StyleTransferLoss:
         self.content_targets = {n: tf.constant(features[n]) for n in s.content_layers}
         self.style_targets_per_style = [self._grams(style) for style in styles]
         self.style_targets = {  # the blended targets (the plain targets for one style)
-            n: tf.add_n([b * grams[n] for b, grams in zip(self.blend, self.style_targets_per_style)])
+            n: tf.add_n(
+                [b * grams[n] for b, grams in zip(self.blend, self.style_targets_per_style)]
+            )
             for n in s.style_layers
         }
         # XLA gave no speed-up on a 2-core CPU (benchmarks/README.md); it may on a GPU.
-        self._compiled = tf.function(self._value_and_gradient, reduce_retracing=True,
-                                     jit_compile=bool(jit_compile))
+        self._compiled = tf.function(
+            self._value_and_gradient, reduce_retracing=True, jit_compile=bool(jit_compile)
+        )
         self.evaluations = 0
         """How many times :meth:`value_and_gradient` ran (L-BFGS may need more than one a step)."""
 
@@ -64,8 +74,9 @@ class StyleTransferLoss:
         features = self.extractor(image)
         content = tf.constant(0.0)  # no content layer: texture synthesis from the style alone
         if s.content_layers:
-            content = tf.add_n([content_loss(features[n], self.content_targets[n])
-                                for n in s.content_layers]) / len(s.content_layers)
+            content = tf.add_n(
+                [content_loss(features[n], self.content_targets[n]) for n in s.content_layers]
+            ) / len(s.content_layers)
         style = self._style_term(features)
         tv = total_variation_loss(image)
         total = weighted_total(content, style, tv, *self.weights)
@@ -77,11 +88,17 @@ class StyleTransferLoss:
         if self.masks is None:
             grams = {n: gram_matrix(features[n]) for n in layers}
             return style_loss(grams, self.style_targets, layer_weights)
-        return tf.add_n([
-            b * style_loss({n: masked_gram_matrix(features[n], mask) for n in layers},
-                           targets, layer_weights)
-            for b, mask, targets in zip(self.blend, self.masks, self.style_targets_per_style)
-        ])
+        return tf.add_n(
+            [
+                b
+                * style_loss(
+                    {n: masked_gram_matrix(features[n], mask) for n in layers},
+                    targets,
+                    layer_weights,
+                )
+                for b, mask, targets in zip(self.blend, self.masks, self.style_targets_per_style)
+            ]
+        )
 
     def _value_and_gradient(self, image: tf.Tensor):
         with tf.GradientTape() as tape:
@@ -95,19 +112,25 @@ class StyleTransferLoss:
         return self._compiled(tf.convert_to_tensor(image, tf.float32))
 
 
-def _check_inputs(extractor: FeatureExtractor, settings: StyleSettings, styles: int,
-                  masks: Sequence[tf.Tensor] | None) -> None:
+def _check_inputs(
+    extractor: FeatureExtractor,
+    settings: StyleSettings,
+    styles: int,
+    masks: Sequence[tf.Tensor] | None,
+) -> None:
     """The objective's inputs agree with each other: layers, blend and masks per style."""
-    missing = [n for n in (*settings.content_layers, *settings.style_layers)
-               if n not in extractor.layers]
+    missing = [
+        n for n in (*settings.content_layers, *settings.style_layers) if n not in extractor.layers
+    ]
     if missing:
         raise NSTError(f"the feature extractor does not compute {missing}")
     check_count(settings.style_blend, styles, "blend weight")
     check_count(masks, styles, "mask")
     for index, mask in enumerate(masks or []):
         if float(tf.reduce_max(mask)) <= 0:
-            raise NSTError(f"mask {index + 1} selects no pixel (it is all black): "
-                           "nothing would get that style")
+            raise NSTError(
+                f"mask {index + 1} selects no pixel (it is all black): nothing would get that style"
+            )
 
 
 def check_count(items: Sequence | None, styles: int, what: str) -> None:

@@ -86,8 +86,13 @@ class Best:
             self.image, self.total = tf.constant(image), total
 
 
-def run_adam(loss: StyleTransferLoss, image: tf.Tensor, steps: int, monitor: RunMonitor,
-             learning_rate: float = 0.02) -> tf.Tensor:
+def run_adam(
+    loss: StyleTransferLoss,
+    image: tf.Tensor,
+    steps: int,
+    monitor: RunMonitor,
+    learning_rate: float = 0.02,
+) -> tf.Tensor:
     """``steps`` Adam updates of the pixels, clipped to [0, 1]; returns the best image."""
     variable = tf.Variable(image)
     optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.99, epsilon=0.1)
@@ -104,8 +109,13 @@ def run_adam(loss: StyleTransferLoss, image: tf.Tensor, steps: int, monitor: Run
     return best.image
 
 
-def run_lbfgs(loss: StyleTransferLoss, image: tf.Tensor, steps: int, monitor: RunMonitor,
-              memory: int = LBFGS_MEMORY) -> tf.Tensor:
+def run_lbfgs(
+    loss: StyleTransferLoss,
+    image: tf.Tensor,
+    steps: int,
+    monitor: RunMonitor,
+    memory: int = LBFGS_MEMORY,
+) -> tf.Tensor:
     """SciPy's L-BFGS-B over the pixels with bounds [0, 1], at most ``steps`` iterations,
     its curvature estimate built from the last ``memory`` steps; returns the best image."""
     from scipy.optimize import Bounds, minimize
@@ -121,21 +131,40 @@ def run_lbfgs(loss: StyleTransferLoss, image: tf.Tensor, steps: int, monitor: Ru
         return latest["terms"]["total"], gradient.numpy().astype(np.float64).ravel()
 
     with monitor.stoppable():
-        minimize(value_and_gradient, image.numpy().astype(np.float64).ravel(), jac=True,
-                 method="L-BFGS-B", bounds=Bounds(0.0, 1.0),
-                 callback=lambda _: monitor.record(latest["terms"], latest["pixels"]),
-                 options={"maxiter": steps, "maxfun": int(steps * 1.5) + 10, "maxcor": memory,
-                          "ftol": 0.0, "gtol": 0.0})
+        minimize(
+            value_and_gradient,
+            image.numpy().astype(np.float64).ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=Bounds(0.0, 1.0),
+            callback=lambda _: monitor.record(latest["terms"], latest["pixels"]),
+            options={
+                "maxiter": steps,
+                "maxfun": int(steps * 1.5) + 10,
+                "maxcor": memory,
+                "ftol": 0.0,
+                "gtol": 0.0,
+            },
+        )
     return best.image
 
 
 OPTIMIZERS: dict[str, Callable[..., tf.Tensor]] = {"lbfgs": run_lbfgs, "adam": run_adam}
 
 
-def stylize(content, style, settings: StyleSettings | None = None, *,
-            extractor: FeatureExtractor | None = None, callback: Callback | None = None,
-            callback_every: int | None = None, should_stop: Callable[[], bool] | None = None,
-            progress: bool = True, log: Callable[[str], None] = print, **overrides) -> StyleResult:
+def stylize(
+    content,
+    style,
+    settings: StyleSettings | None = None,
+    *,
+    extractor: FeatureExtractor | None = None,
+    callback: Callback | None = None,
+    callback_every: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    **overrides,
+) -> StyleResult:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker and Bethge 2015).
 
     Args:
@@ -161,12 +190,14 @@ def stylize(content, style, settings: StyleSettings | None = None, *,
         with monitor.stoppable():
             photo = resize_max_dim(content_image, level.size)
             paintings = [_scaled(s, level.size / settings.size) for s in styles]
-            losses.append(StyleTransferLoss(extractor, photo, paintings, settings,
-                                            masks=inputs.masks))
+            losses.append(
+                StyleTransferLoss(extractor, photo, paintings, settings, masks=inputs.masks)
+            )
             start = _start(image, photo, paintings[0], inputs.start, settings)
             monitor.size = level.size
-            image = OPTIMIZERS[settings.optimizer](losses[-1], start, level.steps, monitor,
-                                                   **_options(settings))
+            image = OPTIMIZERS[settings.optimizer](
+                losses[-1], start, level.steps, monitor, **_options(settings)
+            )
         if monitor.stopped:
             break
     monitor.close()
@@ -177,8 +208,13 @@ def _scaled(image: tf.Tensor, factor: float) -> tf.Tensor:
     return image if factor == 1 else resize_max_dim(image, round(max(image.shape[1:3]) * factor))
 
 
-def _start(previous: tf.Tensor | None, photo: tf.Tensor, painting: tf.Tensor,
-           given: tf.Tensor | None, settings: StyleSettings) -> tf.Tensor:
+def _start(
+    previous: tf.Tensor | None,
+    photo: tf.Tensor,
+    painting: tf.Tensor,
+    given: tf.Tensor | None,
+    settings: StyleSettings,
+) -> tf.Tensor:
     """The first level starts as ``init`` says; later ones from the last result, upsampled."""
     if previous is None:
         return initial_image(settings.init, photo, painting, settings.seed, given)
@@ -190,43 +226,82 @@ def _options(settings: StyleSettings) -> dict[str, float]:
     return {"learning_rate": settings.learning_rate} if settings.optimizer == "adam" else {}
 
 
-def build_extractor(settings: StyleSettings, log: Callable[[str], None] = print
-                    ) -> FeatureExtractor:
+def build_extractor(
+    settings: StyleSettings, log: Callable[[str], None] = print
+) -> FeatureExtractor:
     """VGG19 computing the settings' layers, with their weights and pooling."""
-    extractor = FeatureExtractor([*settings.style_layers, *settings.content_layers],
-                                 weights=settings.weights, pooling=settings.pooling, log=log)
+    extractor = FeatureExtractor(
+        [*settings.style_layers, *settings.content_layers],
+        weights=settings.weights,
+        pooling=settings.pooling,
+        log=log,
+    )
     log(extractor.source.describe())
     return extractor
 
 
-def _monitor(settings: StyleSettings, photo: tf.Tensor, callback: Callback | None,
-             every: int | None, should_stop: Callable[[], bool] | None,
-             progress: bool) -> RunMonitor:
+def _monitor(
+    settings: StyleSettings,
+    photo: tf.Tensor,
+    callback: Callback | None,
+    every: int | None,
+    should_stop: Callable[[], bool] | None,
+    progress: bool,
+) -> RunMonitor:
     from . import config
 
     def shown(image: tf.Tensor) -> tf.Tensor:
         return color.finish(settings.preserve_colors, image, photo)
 
-    return RunMonitor(settings.steps, callback, every or config.defaults().preview_every,
-                      should_stop, settings.max_seconds, progress, shown)
+    return RunMonitor(
+        settings.steps,
+        callback,
+        every or config.defaults().preview_every,
+        should_stop,
+        settings.max_seconds,
+        progress,
+        shown,
+    )
 
 
-def _result(image: tf.Tensor | None, inputs: RunInputs, monitor: RunMonitor,
-            losses: list[StyleTransferLoss], extractor: FeatureExtractor,
-            settings: StyleSettings, log: Callable[[str], None]) -> StyleResult:
+def _result(
+    image: tf.Tensor | None,
+    inputs: RunInputs,
+    monitor: RunMonitor,
+    losses: list[StyleTransferLoss],
+    extractor: FeatureExtractor,
+    settings: StyleSettings,
+    log: Callable[[str], None],
+) -> StyleResult:
     """Pack the run: the image at full size with its colours finished, and the record."""
     if monitor.stopped:
-        log(f"Stopped early ({monitor.stop_reason}) after {max(0, len(monitor.rows) - 1)} "
-            "steps; returning the best image so far.")
+        log(
+            f"Stopped early ({monitor.stop_reason}) after {max(0, len(monitor.rows) - 1)} "
+            "steps; returning the best image so far."
+        )
     photo = inputs.content
     if image is None:  # stopped before the first level began
         image = initial_image(settings.init, photo, inputs.styles[0], settings.seed, inputs.start)
     image = color.finish(settings.preserve_colors, resize_to(image, *photo.shape[1:3]), photo)
     if extractor.pooling != settings.pooling:
         settings = settings.replace(pooling=extractor.pooling)
-    return StyleResult(image, monitor.history(), monitor.stop_reason,
-                       sum(loss.evaluations for loss in losses), extractor.source, settings)
+    return StyleResult(
+        image,
+        monitor.history(),
+        monitor.stop_reason,
+        sum(loss.evaluations for loss in losses),
+        extractor.source,
+        settings,
+    )
 
 
-__all__ = ["Best", "NSTError", "OPTIMIZERS", "StyleResult", "build_extractor", "run_adam",
-           "run_lbfgs", "stylize"]
+__all__ = [
+    "Best",
+    "NSTError",
+    "OPTIMIZERS",
+    "StyleResult",
+    "build_extractor",
+    "run_adam",
+    "run_lbfgs",
+    "stylize",
+]

@@ -81,8 +81,9 @@ def _check_columns(runs: Mapping[str, pd.DataFrame], terms: Sequence[str], x: st
             )
 
 
-def _long_table(runs: Mapping[str, pd.DataFrame], terms: Sequence[str], x: str,
-                logy: bool) -> pd.DataFrame:
+def _long_table(
+    runs: Mapping[str, pd.DataFrame], terms: Sequence[str], x: str, logy: bool
+) -> pd.DataFrame:
     """All runs stacked in long form: columns ``run``, ``x``, ``term``, ``value``."""
     parts = []
     for label, history in runs.items():
@@ -97,8 +98,13 @@ def _long_table(runs: Mapping[str, pd.DataFrame], terms: Sequence[str], x: str,
     return table
 
 
-def plot_history(history_or_dict: Any, terms: Sequence[str] = TERMS, x: str = "step",
-                 logy: bool = True, size: float = 3.2):
+def plot_history(
+    history_or_dict: Any,
+    terms: Sequence[str] = TERMS,
+    x: str = "step",
+    logy: bool = True,
+    size: float = 3.2,
+):
     """Loss curves of one or several runs, one panel per loss term; returns the ``Figure``.
 
     Args:
@@ -120,12 +126,19 @@ def plot_history(history_or_dict: Any, terms: Sequence[str] = TERMS, x: str = "s
     table = _long_table(runs, terms, x, logy)
     several = len(runs) > 1 or next(iter(runs)) != ""
 
-    fig, axes = plt.subplots(1, len(terms), figsize=(size * len(terms), size * 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(terms), figsize=(size * len(terms), size * 0.8), squeeze=False)
     for ax, term in zip(axes.flat, terms):
         data = table[table["term"] == term]
-        sns.lineplot(data=data, x="x", y="value", hue="run" if several else None,
-                     estimator=None, sort=False, ax=ax, legend=several and ax is axes.flat[0])
+        sns.lineplot(
+            data=data,
+            x="x",
+            y="value",
+            hue="run" if several else None,
+            estimator=None,
+            sort=False,
+            ax=ax,
+            legend=several and ax is axes.flat[0],
+        )
         if logy:
             ax.set_yscale("log")
         ax.set_title(_TERM_TITLES[term])
@@ -171,8 +184,13 @@ class LivePreview:
         enabled: draw (True), only record (False), or draw when in IPython (None).
     """
 
-    def __init__(self, title: str | None = None, show_loss: bool = True, size: float = 4.0,
-                 enabled: bool | None = None):
+    def __init__(
+        self,
+        title: str | None = None,
+        show_loss: bool = True,
+        size: float = 4.0,
+        enabled: bool | None = None,
+    ):
         self.title = title
         self.show_loss = show_loss
         self.size = float(size)
@@ -258,9 +276,15 @@ def normalize_channels(features) -> np.ndarray:
     return np.where(span > 0, (array - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
-def show_feature_maps(features, n: int = 16, ncols: int = 8, title: str | None = None,
-                      size: float = 1.5, cmap: str = "viridis",
-                      channels: Sequence[int] | None = None):
+def show_feature_maps(
+    features,
+    n: int = 16,
+    ncols: int = 8,
+    title: str | None = None,
+    size: float = 1.5,
+    cmap: str = "viridis",
+    channels: Sequence[int] | None = None,
+):
     """The first ``n`` channels of a feature map as a grid of small images; returns the ``Figure``.
 
     Each channel is scaled to its own [0, 1] range, so the grid shows *where* a filter
@@ -298,8 +322,9 @@ def show_feature_maps(features, n: int = 16, ncols: int = 8, title: str | None =
     nrows = -(-n // ncols)
     maps = normalize_channels(array[..., indices])
     height, width = maps.shape[:2]
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(size * ncols, size * nrows * height / width + 0.5))
+    fig, axes = plt.subplots(
+        nrows, ncols, squeeze=False, figsize=(size * ncols, size * nrows * height / width + 0.5)
+    )
     for index, ax in enumerate(axes.flat):
         if index >= n:
             ax.remove()

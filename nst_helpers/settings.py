@@ -49,39 +49,61 @@ class StyleSettings:
     Sizes are in pixels; weights are alpha, beta, gamma of L = alpha L_c + beta L_s + gamma L_tv.
     """
 
-    size: int | None = _option(None, "longest side of the result in pixels (default 512, "
-                               "64 in quick mode; an image tensor keeps its size)", type=int)
-    steps: int = _option(lambda: config.defaults().steps, "optimizer iterations in all "
-                         "(default 100, 5 in quick mode)", type=int)
-    optimizer: str = _option("lbfgs", "lbfgs (SciPy's L-BFGS-B with pixel bounds) or adam",
-                             choices=OPTIMIZERS)
+    size: int | None = _option(
+        None,
+        "longest side of the result in pixels (default 512, "
+        "64 in quick mode; an image tensor keeps its size)",
+        type=int,
+    )
+    steps: int = _option(
+        lambda: config.defaults().steps,
+        "optimizer iterations in all (default 100, 5 in quick mode)",
+        type=int,
+    )
+    optimizer: str = _option(
+        "lbfgs", "lbfgs (SciPy's L-BFGS-B with pixel bounds) or adam", choices=OPTIMIZERS
+    )
     content_weight: float = _option(1.0, "alpha, the content term's weight", type=float)
     style_weight: float = _option(5e-4, "beta, the style term's weight", type=float)
     tv_weight: float = _option(1e4, "gamma, the total variation term's weight", type=float)
     content_layers: tuple[str, ...] = _option(
-        CONTENT_LAYERS, "VGG19 content layer(s); none for texture synthesis", nargs="*")
+        CONTENT_LAYERS, "VGG19 content layer(s); none for texture synthesis", nargs="*"
+    )
     style_layers: tuple[str, ...] = _option(STYLE_LAYERS, "VGG19 style layers", nargs="+")
     style_layer_weights: tuple[float, ...] | None = _option(
-        None, "one weight per style layer (default: equal)", nargs="+", type=float)
+        None, "one weight per style layer (default: equal)", nargs="+", type=float
+    )
     style_blend: tuple[float, ...] | None = _option(
-        None, "one weight per style, summing to 1 (default: equal)", nargs="+", type=float)
-    masks: tuple | None = _option(None, "one mask image per style: white = this style here, "
-                                  "black = keep the photo", nargs="+", dest="masks")
+        None, "one weight per style, summing to 1 (default: equal)", nargs="+", type=float
+    )
+    masks: tuple | None = _option(
+        None,
+        "one mask image per style: white = this style here, black = keep the photo",
+        nargs="+",
+        dest="masks",
+    )
     preserve_colors: str | None = _option(
-        None, "keep the photo's colours: stylize the luminance only, or recolour the style "
-        "to the photo's colours first", choices=PRESERVE_COLORS)
-    style_scale: float = _option(1.0, "style image size relative to the result; "
-                                 ">1 paints bigger strokes", type=float)
-    pyramid: int = _option(1, "coarse-to-fine levels: --size 1024 --pyramid 3 runs 256, 512, "
-                           "1024 px", type=int)
+        None,
+        "keep the photo's colours: stylize the luminance only, or recolour the style "
+        "to the photo's colours first",
+        choices=PRESERVE_COLORS,
+    )
+    style_scale: float = _option(
+        1.0, "style image size relative to the result; >1 paints bigger strokes", type=float
+    )
+    pyramid: int = _option(
+        1, "coarse-to-fine levels: --size 1024 --pyramid 3 runs 256, 512, 1024 px", type=int
+    )
     init: Any = _option("content", "starting image: content, style, noise or an image file")
     seed: int = _option(0, "seed for --init noise", type=int)
     learning_rate: float = _option(0.02, "Adam's step size (pixels are in [0, 1])", type=float)
     pooling: str = _option("max", "VGG19 pooling: max (as trained) or avg", choices=POOLINGS)
-    weights: str = _option("auto", "VGG19 weights: auto, imagenet, compact or a "
-                           ".h5/.npz/.whl/.bin file")
-    max_seconds: float | None = _option(None, "stop after this many seconds and keep the best "
-                                        "image", type=float)
+    weights: str = _option(
+        "auto", "VGG19 weights: auto, imagenet, compact or a .h5/.npz/.whl/.bin file"
+    )
+    max_seconds: float | None = _option(
+        None, "stop after this many seconds and keep the best image", type=float
+    )
 
     def __post_init__(self) -> None:
         for name, value in _checked(self).items():
@@ -137,8 +159,10 @@ def _plain(name: str, value: Any) -> Any:
     if isinstance(value, os.PathLike):
         return str(value)
     if value is not None and not isinstance(value, (str, int, float)):
-        raise NSTError(f"{name} holds an array, which JSON cannot keep; save it as an image "
-                       "file and pass its path instead")
+        raise NSTError(
+            f"{name} holds an array, which JSON cannot keep; save it as an image "
+            "file and pass its path instead"
+        )
     return value
 
 
@@ -168,14 +192,16 @@ def _checked(s: StyleSettings) -> dict[str, Any]:
         "learning_rate": finite_number(s.learning_rate, "learning_rate", strict=True),
         "pooling": _choice(s.pooling, "pooling", POOLINGS),
         "weights": _weights(s.weights),
-        "max_seconds": None if s.max_seconds is None
+        "max_seconds": None
+        if s.max_seconds is None
         else finite_number(s.max_seconds, "max_seconds", strict=True),
     }
     if not checked["content_layers"] and not style_layers:
         raise SettingError("style_layers", "give at least one content or style layer")
     if checked["steps"] < checked["pyramid"]:
-        raise SettingError("steps", f"{s.steps} steps cannot be split over {s.pyramid} "
-                                    "pyramid levels")
+        raise SettingError(
+            "steps", f"{s.steps} steps cannot be split over {s.pyramid} pyramid levels"
+        )
     return checked
 
 
@@ -200,13 +226,18 @@ def _layer_weights(weights: Any, layers: tuple[str, ...]) -> tuple[float, ...] |
     if isinstance(weights, Mapping):
         unknown = sorted(set(weights) - set(layers))
         if unknown:
-            raise SettingError("style_layer_weights",
-                               f"style_layer_weights name {unknown}, which are not style layers")
+            raise SettingError(
+                "style_layer_weights",
+                f"style_layer_weights name {unknown}, which are not style layers",
+            )
         weights = [weights.get(layer, 0.0) for layer in layers]
     weights = tuple(finite_number(w, "style_layer_weights") for w in _sequence(weights))
     if len(weights) != len(layers):
-        raise SettingError("style_layer_weights", f"style_layer_weights needs {len(layers)} "
-                           f"numbers, one per style layer, not {len(weights)}")
+        raise SettingError(
+            "style_layer_weights",
+            f"style_layer_weights needs {len(layers)} "
+            f"numbers, one per style layer, not {len(weights)}",
+        )
     return weights
 
 
@@ -217,7 +248,9 @@ def _blend(blend: Any) -> tuple[float, ...] | None:
     blend = tuple(finite_number(b, "style_blend") for b in _sequence(blend))
     if abs(sum(blend) - 1.0) > 1e-3:
         shown = " + ".join(f"{b:g}" for b in blend)
-        raise SettingError("style_blend", f"blend weights must sum to 1, but {shown} = {sum(blend):g}")
+        raise SettingError(
+            "style_blend", f"blend weights must sum to 1, but {shown} = {sum(blend):g}"
+        )
     return blend
 
 
@@ -227,19 +260,28 @@ def _init(init: Any) -> Any:
         return init
     if isinstance(init, (str, os.PathLike)):
         if not Path(init).expanduser().exists():
-            raise SettingError("init", f"init must be one of {list(INITS)}, an image file or an "
-                                       f"image tensor; {str(init)!r} is none of these")
+            raise SettingError(
+                "init",
+                f"init must be one of {list(INITS)}, an image file or an "
+                f"image tensor; {str(init)!r} is none of these",
+            )
         return init
     if hasattr(init, "shape"):
         return init
-    raise SettingError("init", f"init must be one of {list(INITS)}, an image file or an image "
-                               f"tensor, not {type(init).__name__}")
+    raise SettingError(
+        "init",
+        f"init must be one of {list(INITS)}, an image file or an image "
+        f"tensor, not {type(init).__name__}",
+    )
 
 
 def _weights(weights: Any) -> str:
     """A source name, or an existing weights file."""
     text = str(weights)
     if text not in WEIGHT_SOURCES and not Path(text).expanduser().is_file():
-        raise SettingError("weights", f"weights must be {', '.join(WEIGHT_SOURCES)} or an "
-                                      f"existing file; {text!r} is none of these")
+        raise SettingError(
+            "weights",
+            f"weights must be {', '.join(WEIGHT_SOURCES)} or an "
+            f"existing file; {text!r} is none of these",
+        )
     return text

@@ -27,7 +27,8 @@ def _hex(colours: list[str]) -> np.ndarray:
 
 
 def _smooth_noise(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
-    """Gaussian-blurred white noise (size, size), zero mean, unit std; ``scale`` = blur sigma in px."""
+    """Gaussian-blurred white noise (size, size), zero mean, unit std; ``scale`` = blur sigma in
+    px."""
     noise = rng.standard_normal((size, size))
     f = np.fft.fftfreq(size)
     k2 = f[:, None] ** 2 + f[None, :] ** 2
@@ -43,7 +44,9 @@ def _palette_lookup(palette: np.ndarray, t: np.ndarray) -> np.ndarray:
     return palette[i] * (1 - w) + palette[i + 1] * w
 
 
-def _advect(field: np.ndarray, vx: np.ndarray, vy: np.ndarray, steps: int, step: float) -> np.ndarray:
+def _advect(
+    field: np.ndarray, vx: np.ndarray, vy: np.ndarray, steps: int, step: float
+) -> np.ndarray:
     """Line integral convolution: average ``field`` (H, W) along the flow (vx, vy) both ways.
 
     The flow is normalised to unit speed; ``steps`` samples of ``step`` px in each
@@ -150,9 +153,12 @@ def brush_strokes(size: int = 512, seed: int = 0) -> np.ndarray:
                 off = normal * w * rng.uniform(-0.35, 0.35)
                 shade = colour * rng.choice([0.82, 1.12]) + rng.choice([0.0, 0.05])
                 cut = rng.integers(len(p) // 2 + 1, len(p) + 1)
-                draw.line([tuple(q) for q in p[:cut] + off],
-                          fill=tuple(_to_uint8(np.clip(shade, 0, 1)).tolist()),
-                          width=max(1, int(w * rng.uniform(0.06, 0.14))), joint="curve")
+                draw.line(
+                    [tuple(q) for q in p[:cut] + off],
+                    fill=tuple(_to_uint8(np.clip(shade, 0, 1)).tolist()),
+                    width=max(1, int(w * rng.uniform(0.06, 0.14))),
+                    joint="curve",
+                )
 
     img = img.resize((size, size), Image.LANCZOS)
     return np.asarray(img, dtype=np.uint8).copy()
@@ -190,9 +196,13 @@ def mosaic(size: int = 512, seed: int = 0) -> np.ndarray:
     # colours: neighbouring tiles share a hue region, with frequent contrasting pieces
     region = _smooth_noise(rng, size, size / 5)
     n = len(seeds)
-    r_at_seed = region[np.clip(seeds[:, 1].astype(int), 0, size - 1), np.clip(seeds[:, 0].astype(int), 0, size - 1)]
+    r_at_seed = region[
+        np.clip(seeds[:, 1].astype(int), 0, size - 1), np.clip(seeds[:, 0].astype(int), 0, size - 1)
+    ]
     idx = np.floor((r_at_seed - r_at_seed.min()) / (np.ptp(r_at_seed) + 1e-9) * 3.99).astype(int)
-    idx = np.where(rng.random(n) < 0.45, rng.integers(len(palette), size=n), idx * 2 + rng.integers(2, size=n))
+    idx = np.where(
+        rng.random(n) < 0.45, rng.integers(len(palette), size=n), idx * 2 + rng.integers(2, size=n)
+    )
     tile_colour = palette[idx % len(palette)] * rng.uniform(0.75, 1.15, (n, 1))
 
     # glow towards each tile's centre and a mottled surface
@@ -239,7 +249,9 @@ def swirls(size: int = 512, seed: int = 0) -> np.ndarray:
 
     # bands: contours of psi, roughened so that they look hand-drawn
     bands = np.sin(2 * np.pi * (psi * 6 + 0.15 * _smooth_noise(rng, size, size / 40)))
-    streaks = _advect(rng.standard_normal((size, size)).astype(np.float32), vx, vy, steps=14, step=1.2)
+    streaks = _advect(
+        rng.standard_normal((size, size)).astype(np.float32), vx, vy, steps=14, step=1.2
+    )
     streaks /= streaks.std() + 1e-9
     glow = _smooth_noise(rng, size, size / 8)  # broad lighter and darker regions of sky
     t = 0.36 + 0.2 * bands + 0.08 * streaks + 0.1 * glow
@@ -247,7 +259,10 @@ def swirls(size: int = 512, seed: int = 0) -> np.ndarray:
     # the vortices are stars: small bright cores with a halo of yellow rings
     for (cx, cy), rad in zip(centres, radii):
         r = np.hypot(xs - cx, ys - cy)
-        t += 0.5 * np.exp(-((r / (rad * 0.3)) ** 2)) + 0.25 * np.exp(-((r / rad) ** 2)) * (1 + bands) / 2
+        t += (
+            0.5 * np.exp(-((r / (rad * 0.3)) ** 2))
+            + 0.25 * np.exp(-((r / rad) ** 2)) * (1 + bands) / 2
+        )
     rgb = _palette_lookup(palette, t) * (1 + 0.06 * streaks[..., None])
     return _to_uint8(np.clip(rgb, 0, 1))
 
@@ -267,5 +282,7 @@ def make_texture(name: str, size: int = 512, seed: int = 0) -> np.ndarray:
         known = ", ".join(sorted(TEXTURES))
         raise NSTError(f"Unknown texture {name!r}: use one of {known}.")
     if not isinstance(size, int) or size < 16:
-        raise NSTError(f"Texture size must be a whole number of pixels, at least 16 (got {size!r}).")
+        raise NSTError(
+            f"Texture size must be a whole number of pixels, at least 16 (got {size!r})."
+        )
     return TEXTURES[name](size=size, seed=seed)

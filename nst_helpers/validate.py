@@ -37,10 +37,15 @@ def finite_number(value: object, name: str, low: float = 0.0, strict: bool = Fal
     if not math.isfinite(number):
         raise SettingError(name, f"{name} must be a finite number, not {number}")
     if abs(number) > FLOAT32_MAX:
-        raise SettingError(name, f"{name} = {number:g} is beyond float32's range "
-                                 f"(at most {FLOAT32_MAX:.1e}); the loss would be infinite")
+        raise SettingError(
+            name,
+            f"{name} = {number:g} is beyond float32's range "
+            f"(at most {FLOAT32_MAX:.1e}); the loss would be infinite",
+        )
     if number < low or (strict and number == low):
-        raise SettingError(name, f"{name} must be {'>' if strict else '>='} {low:g}, not {number:g}")
+        raise SettingError(
+            name, f"{name} must be {'>' if strict else '>='} {low:g}, not {number:g}"
+        )
     return number
 
 

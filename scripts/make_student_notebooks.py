@@ -27,8 +27,10 @@ DEFAULT_OUT = ROOT / "student_notebooks"
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
-STUB = ("# YOUR CODE HERE",
-        'raise NotImplementedError("Write your solution here, then run the check below.")')
+STUB = (
+    "# YOUR CODE HERE",
+    'raise NotImplementedError("Write your solution here, then run the check below.")',
+)
 
 
 class SolutionMarkerError(ValueError):
@@ -59,7 +61,8 @@ def strip_solutions(source: str) -> tuple[str, int]:
 
 
 def student_copy(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
-    """A copy of the notebook with solutions stubbed and outputs cleared; and the number of stubs."""
+    """A copy of the notebook with solutions stubbed and outputs cleared; and the number of
+    stubs."""
     copy = nbformat.from_dict(notebook)
     total = 0
     for index, cell in enumerate(copy.cells):
@@ -75,8 +78,9 @@ def student_copy(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode
     return copy, total
 
 
-def write_student_notebooks(notebooks: Path = NOTEBOOKS, out: Path = DEFAULT_OUT,
-                            force: bool = False, log=print) -> list[Path]:
+def write_student_notebooks(
+    notebooks: Path = NOTEBOOKS, out: Path = DEFAULT_OUT, force: bool = False, log=print
+) -> list[Path]:
     """Write a student copy of every ``NN_*.ipynb`` in ``notebooks`` into ``out``."""
     sources = sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb"))
     if not sources:
@@ -97,8 +101,12 @@ def write_student_notebooks(notebooks: Path = NOTEBOOKS, out: Path = DEFAULT_OUT
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="folder of the full notebooks")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--notebooks", type=Path, default=NOTEBOOKS, help="folder of the full notebooks"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
     parser.add_argument("--force", action="store_true", help="write into a non-empty output folder")
     args = parser.parse_args(argv)
     try:

@@ -26,17 +26,22 @@ SEED = 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Generate every texture into ``--out``; exit code 2 if a file exists and ``--force`` is absent."""
+    """Generate every texture into ``--out``; exit code 2 if a file exists and ``--force`` is
+    absent."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="overwrite existing PNG files")
-    parser.add_argument("--out", type=Path, default=ROOT / "styles", help="folder (default: styles/)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "styles", help="folder (default: styles/)"
+    )
     args = parser.parse_args(argv)
 
     targets = {name: args.out / f"{name}.png" for name in TEXTURES}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not args.force:
-        print(f"error: {', '.join(existing)} already exist(s): run again with --force to overwrite.",
-              file=sys.stderr)
+        print(
+            f"error: {', '.join(existing)} already exist(s): run again with --force to overwrite.",
+            file=sys.stderr,
+        )
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for name, path in targets.items():

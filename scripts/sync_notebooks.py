@@ -50,8 +50,10 @@ print("nst_helpers", nst.__version__, "| quick mode" if nst.quick_mode() else "|
 
 
 def badge(notebook: Path) -> str:
-    url = (REPOSITORY.replace("https://github.com/", "https://colab.research.google.com/github/")
-           + f"/blob/{BRANCH}/notebooks/{notebook.name}")
+    url = (
+        REPOSITORY.replace("https://github.com/", "https://colab.research.google.com/github/")
+        + f"/blob/{BRANCH}/notebooks/{notebook.name}"
+    )
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 

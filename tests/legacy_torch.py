@@ -25,8 +25,11 @@ from collections.abc import Callable
 import numpy as np
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
-STORAGE_NAMES = {np.dtype(np.uint8): "ByteStorage", np.dtype(np.float32): "FloatStorage",
-                 np.dtype(np.int64): "LongStorage"}
+STORAGE_NAMES = {
+    np.dtype(np.uint8): "ByteStorage",
+    np.dtype(np.float32): "FloatStorage",
+    np.dtype(np.int64): "LongStorage",
+}
 PARTS = ("magic", "protocol", "info", "object", "keys")
 """The five pickles of a legacy file, in order: names for ``replace``."""
 
@@ -47,8 +50,17 @@ class _Tensor:
         self.storage, self.shape, self.stride, self.offset = storage, shape, stride, offset
 
     def __reduce__(self):
-        return (_rebuild_tensor_v2,
-                (self.storage, self.offset, tuple(self.shape), tuple(self.stride), False, OrderedDict()))
+        return (
+            _rebuild_tensor_v2,
+            (
+                self.storage,
+                self.offset,
+                tuple(self.shape),
+                tuple(self.stride),
+                False,
+                OrderedDict(),
+            ),
+        )
 
 
 def _fake_torch_modules(monkeypatch):
@@ -67,8 +79,9 @@ def _fake_torch_modules(monkeypatch):
     return storage_classes
 
 
-def _tensors(arrays: dict[str, np.ndarray], transpose: set[str],
-             layout: dict[str, Layout]) -> tuple[dict[str, _Tensor], list[_Storage]]:
+def _tensors(
+    arrays: dict[str, np.ndarray], transpose: set[str], layout: dict[str, Layout]
+) -> tuple[dict[str, _Tensor], list[_Storage]]:
     """One storage per array; each tensor views its storage as asked (default: the array)."""
     storages: list[_Storage] = []
     tensors = {}
@@ -88,10 +101,16 @@ def _tensors(arrays: dict[str, np.ndarray], transpose: set[str],
     return tensors, storages
 
 
-def legacy_torch_bytes(arrays: dict[str, np.ndarray], monkeypatch, transpose: set[str] = frozenset(),
-                       extra: object = None, replace: dict[str, object] | None = None,
-                       layout: dict[str, Layout] | None = None, counts: dict[str, int] | None = None,
-                       pid: Callable[[tuple], object] | None = None) -> bytes:
+def legacy_torch_bytes(
+    arrays: dict[str, np.ndarray],
+    monkeypatch,
+    transpose: set[str] = frozenset(),
+    extra: object = None,
+    replace: dict[str, object] | None = None,
+    layout: dict[str, Layout] | None = None,
+    counts: dict[str, int] | None = None,
+    pid: Callable[[tuple], object] | None = None,
+) -> bytes:
     """Serialize name -> array like ``torch.save(dict)`` did before PyTorch 1.6.
 
     Names in ``transpose`` are stored as a non-contiguous (transposed) view of a 2-D
@@ -114,8 +133,11 @@ def legacy_torch_bytes(arrays: dict[str, np.ndarray], monkeypatch, transpose: se
                 return pid(found) if pid else found
             return None
 
-    info = {"protocol_version": 1001, "little_endian": True,
-            "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    info = {
+        "protocol_version": 1001,
+        "little_endian": True,
+        "type_sizes": {"short": 2, "int": 4, "long": 4},
+    }
     parts = dict(zip(PARTS, (MAGIC_NUMBER, 1001, info, tensors, [s.key for s in storages])))
     parts.update(replace or {})
     out = io.BytesIO()

@@ -26,9 +26,19 @@ def test_benchmark_quick_mode_writes_results(tmp_path, monkeypatch):
     for name, data in published.items():  # a smoke run never replaces the published results
         assert (BENCHMARKS / name).read_bytes() == data
     results = json.loads(out.read_text())
-    for key in ("time_to_quality_ratio", "step_ms", "reference_step_ms", "step_time_vs_limit", "machine"):
+    for key in (
+        "time_to_quality_ratio",
+        "step_ms",
+        "reference_step_ms",
+        "step_time_vs_limit",
+        "machine",
+    ):
         assert key in results
-    assert set(results["step_ms"]["package"]) == {"64", "128"} == set(results["step_ms"]["package_xla"])
+    assert (
+        set(results["step_ms"]["package"])
+        == {"64", "128"}
+        == set(results["step_ms"]["package_xla"])
+    )
     limits = results["matmul_limit_ms"]
     for size, ms in results["step_ms"]["package"].items():  # the ratio is what its name says
         assert abs(results["step_time_vs_limit"][size] - ms / limits[size]) < 1e-9
@@ -40,7 +50,12 @@ def test_benchmark_quick_mode_writes_results(tmp_path, monkeypatch):
 
     # The L-BFGS variants script judges against the bar these results set.
     variants = load(BENCHMARKS / "lbfgs_variants.py")
-    assert variants.main(["--results", str(out), "--out", str(tmp_path / "v.json"), "--max-steps", "3"]) == 0
+    assert (
+        variants.main(
+            ["--results", str(out), "--out", str(tmp_path / "v.json"), "--max-steps", "3"]
+        )
+        == 0
+    )
     rows = json.loads((tmp_path / "v.json").read_text())["variants"]
     assert len(rows) == 4 and all(1 <= row["full_size_steps"] <= 3 for row in rows)
     assert rows[3]["evaluations"] > rows[3]["full_size_steps"]  # its coarse steps count too

@@ -64,13 +64,13 @@ def equal(grams):
 
 
 def style_loss(grams, targets, layer_weights=None):
-    return layer_sum(grams, targets, layer_weights or equal(grams),
-                     lambda d: tf.reduce_mean(d ** 2))
+    return layer_sum(grams, targets, layer_weights or equal(grams), lambda d: tf.reduce_mean(d**2))
 
 
 def tv_loss(image):
-    return (tf.reduce_mean(tf.abs(image[:, 1:] - image[:, :-1]))
-            + tf.reduce_mean(tf.abs(image[:, :, 1:] - image[:, :, :-1])))
+    return tf.reduce_mean(tf.abs(image[:, 1:] - image[:, :-1])) + tf.reduce_mean(
+        tf.abs(image[:, :, 1:] - image[:, :, :-1])
+    )
 
 
 def train_step(image, loss_fn, optimizer):
@@ -101,25 +101,31 @@ def stats(x, axis=(0, 1, 2)):
 
 def recoloured(formula, axis=(0, 1, 2), clip=True):
     """A match_mean_std computing ``formula(style, style mean, style std, content mean, std)``."""
+
     def match(style, content):
         result = formula(style, *stats(style, axis), *stats(content, axis))
         return tf.clip_by_value(result, 0.0, 1.0) if clip else result
+
     return match
 
 
 match_mean_std = recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc)
 
 SOLUTIONS = [
-    (checks.check_preprocess, nst.preprocess), (checks.check_preprocess, preprocess_numpy),
+    (checks.check_preprocess, nst.preprocess),
+    (checks.check_preprocess, preprocess_numpy),
     (checks.check_receptive_field, receptive_field),
     (checks.check_receptive_field, lambda kinds: np.int64(receptive_field(kinds))),
-    (checks.check_gram_matrix, nst.gram_matrix), (checks.check_gram_matrix, gram_matrix),
+    (checks.check_gram_matrix, nst.gram_matrix),
+    (checks.check_gram_matrix, gram_matrix),
     (checks.check_content_loss, nst.content_loss),
     (checks.check_content_loss, lambda f, p: tf.reduce_mean((f - p) ** 2)),
-    (checks.check_style_loss, nst.style_loss), (checks.check_style_loss, style_loss),
+    (checks.check_style_loss, nst.style_loss),
+    (checks.check_style_loss, style_loss),
     (checks.check_total_variation_loss, nst.total_variation_loss),
     (checks.check_total_variation_loss, tv_loss),
-    (checks.check_train_step, train_step), (checks.check_train_step, train_step_with_zip),
+    (checks.check_train_step, train_step),
+    (checks.check_train_step, train_step_with_zip),
     (checks.check_files_from_upload, files_from_upload),
     (checks.check_match_mean_std, match_mean_std),
 ]
@@ -170,13 +176,16 @@ def test_messages_are_single_sentences_without_tracebacks():
 # Each row: (id, a wrong implementation, phrases); the first phrase is taken from that
 # mistake's message in the check's table (see test_every_named_mistake_has_a_test).
 
+
 def field_by(conv, pool, start=1):
     """A receptive-field function from the rules (field, stride) -> (field, stride) per layer."""
+
     def field(kinds):
         f, s = start, 1
         for kind in kinds:
             f, s = conv(f, s) if kind == "conv" else pool(f, s)
         return f
+
     return field
 
 
@@ -201,6 +210,7 @@ def train_step_with(gradient=lambda g: g, clip=True, returned=None):
         if clip:
             image.assign(tf.clip_by_value(image, 0.0, 1.0))
         return loss if returned is None else returned(loss, loss_fn(image))
+
     return step
 
 
@@ -249,42 +259,74 @@ MISTAKES = {
         ("divided", lambda x: x[..., ::-1] / 255.0 - MEAN_BGR, ["you divided by 255"]),
     ],
     checks.check_receptive_field: [
-        ("no-stride", field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 1, s)),
-         ["same amount at every layer", "for ['pool', 'conv'] expected a receptive field of 6 px"]),
-        ("pool-doubles", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (2 * f, 2 * s)),
-         ["does not double the field"]),
-        ("pool-ignored", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f, 2 * s)),
-         ["pooling layers also widen"]),
-        ("conv-adds-3", field_by(lambda f, s: (f + 3 * s, s), lambda f, s: (f + s, 2 * s)),
-         ["positions (field += 2 * stride), not 3"]),
+        (
+            "no-stride",
+            field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 1, s)),
+            [
+                "same amount at every layer",
+                "for ['pool', 'conv'] expected a receptive field of 6 px",
+            ],
+        ),
+        (
+            "pool-doubles",
+            field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (2 * f, 2 * s)),
+            ["does not double the field"],
+        ),
+        (
+            "pool-ignored",
+            field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f, 2 * s)),
+            ["pooling layers also widen"],
+        ),
+        (
+            "conv-adds-3",
+            field_by(lambda f, s: (f + 3 * s, s), lambda f, s: (f + s, 2 * s)),
+            ["positions (field += 2 * stride), not 3"],
+        ),
         ("off-by-one", lambda kinds: receptive_field(kinds) - 1, ["off by one"]),
-        ("pool-adds-2", field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f + 2 * s, 2 * s)),
-         ["1 position (field += stride), not 2"]),
-        ("all-convs", field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 2, s)),
-         ["every layer like a 3x3 conv"]),
+        (
+            "pool-adds-2",
+            field_by(lambda f, s: (f + 2 * s, s), lambda f, s: (f + 2 * s, 2 * s)),
+            ["1 position (field += stride), not 2"],
+        ),
+        (
+            "all-convs",
+            field_by(lambda f, s: (f + 2, s), lambda f, s: (f + 2, s)),
+            ["every layer like a 3x3 conv"],
+        ),
     ],
     checks.check_gram_matrix: [
         ("no-batch", lambda f: gram_matrix(f)[0], ["return shape (1, {c}, {c})", "(1, 3, 3)"]),
         ("positions", positions, ["positions x positions", "F^T F"]),
         ("positions-no-batch", lambda f: positions(f)[0], ["positions x positions"]),
         ("scrambled", scrambled, ["straight to (C, H*W)", "reshape to (H*W, C)"]),
-        ("covariance", lambda f: gram_matrix(f - tf.reduce_mean(f, axis=(1, 2), keepdims=True)),
-         ["subtracted the mean of each channel"]),
+        (
+            "covariance",
+            lambda f: gram_matrix(f - tf.reduce_mean(f, axis=(1, 2), keepdims=True)),
+            ["subtracted the mean of each channel"],
+        ),
         ("abs", lambda f: gram_matrix(tf.abs(f)), ["do not take absolute values"]),
-        ("unnormalized", lambda f: gram_matrix(f) * positions_count(f),
-         ["forget to divide by the number of positions", "4x too large"]),
+        (
+            "unnormalized",
+            lambda f: gram_matrix(f) * positions_count(f),
+            ["forget to divide by the number of positions", "4x too large"],
+        ),
         ("by-hwc", lambda f: gram_matrix(f) / float(f.shape[-1]), ["not by H*W*C", "3x too small"]),
         ("by-hw-twice", lambda f: gram_matrix(f) / positions_count(f), ["by H*W twice"]),
-        ("by-c", lambda f: gram_matrix(f) * positions_count(f) / float(f.shape[-1]),
-         ["not by C =", "1.33x too large"]),
+        (
+            "by-c",
+            lambda f: gram_matrix(f) * positions_count(f) / float(f.shape[-1]),
+            ["not by C =", "1.33x too large"],
+        ),
         ("times-2", lambda f: 2.0 * gram_matrix(f), ["no factor 2"]),
         ("half", lambda f: gram_matrix(f) / 2.0, ["no factor 1/2"]),
-        ("upper-triangle", lambda f: tf.linalg.band_part(gram_matrix(f), 0, -1),
-         ["not symmetric"]),
+        ("upper-triangle", lambda f: tf.linalg.band_part(gram_matrix(f), 0, -1), ["not symmetric"]),
     ],
     checks.check_content_loss: [
-        ("sum", lambda f, p: tf.reduce_sum((f - p) ** 2),
-         ["you summed the squared differences: take the mean", "8x too large"]),
+        (
+            "sum",
+            lambda f, p: tf.reduce_sum((f - p) ** 2),
+            ["you summed the squared differences: take the mean", "8x too large"],
+        ),
         ("half-sum", lambda f, p: 0.5 * tf.reduce_sum((f - p) ** 2), ["paper's 1/2 sum"]),
         ("half-mean", lambda f, p: 0.5 * tf.reduce_mean((f - p) ** 2), ["no factor 1/2 here"]),
         ("abs", lambda f, p: tf.reduce_mean(tf.abs(f - p)), ["absolute difference: square"]),
@@ -293,91 +335,187 @@ MISTAKES = {
         ("squared-mean", lambda f, p: tf.reduce_mean(f - p) ** 2, ["squared the mean difference"]),
     ],
     checks.check_style_loss: [
-        ("no-1/L", style_with(lambda d: tf.reduce_mean(d ** 2), lambda g: dict.fromkeys(g, 1.0)),
-         ["without dividing by L", "3x too large"]),
-        ("sum", style_with(lambda d: tf.reduce_sum(d ** 2)),
-         ["differences of each Gram matrix: take the mean"]),
-        ("quarter", lambda g, a, w=None: 0.25 * style_loss(g, a, w),
-         ["factor 1/4", "4x too small"]),
-        ("abs", style_with(lambda d: tf.reduce_mean(tf.abs(d))),
-         ["absolute difference: square the differences"]),
+        (
+            "no-1/L",
+            style_with(lambda d: tf.reduce_mean(d**2), lambda g: dict.fromkeys(g, 1.0)),
+            ["without dividing by L", "3x too large"],
+        ),
+        (
+            "sum",
+            style_with(lambda d: tf.reduce_sum(d**2)),
+            ["differences of each Gram matrix: take the mean"],
+        ),
+        (
+            "quarter",
+            lambda g, a, w=None: 0.25 * style_loss(g, a, w),
+            ["factor 1/4", "4x too small"],
+        ),
+        (
+            "abs",
+            style_with(lambda d: tf.reduce_mean(tf.abs(d))),
+            ["absolute difference: square the differences"],
+        ),
         ("no-square", style_with(tf.reduce_mean), ["forgot to square the differences of the Gram"]),
-        ("sqrt", style_with(lambda d: tf.sqrt(tf.reduce_mean(d ** 2))),
-         ["square root of each layer's mean"]),
+        (
+            "sqrt",
+            style_with(lambda d: tf.sqrt(tf.reduce_mean(d**2))),
+            ["square root of each layer's mean"],
+        ),
         ("ignores-weights", lambda g, a, w=None: style_loss(g, a), ["ignored the layer_weights"]),
-        ("weights-over-L", lambda g, a, w=None: style_loss(
-            g, a, w and {n: w[n] / len(g) for n in g}), ["even though layer_weights was given"]),
+        (
+            "weights-over-L",
+            lambda g, a, w=None: style_loss(g, a, w and {n: w[n] / len(g) for n in g}),
+            ["even though layer_weights was given"],
+        ),
     ],
     checks.check_total_variation_loss: [
-        ("squared", lambda x: sum(tf.reduce_mean(d ** 2) for d in diffs(x)),
-         ["squared the differences"]),
-        ("sum", lambda x: sum(tf.reduce_sum(tf.abs(d)) for d in diffs(x)),
-         ["summed the absolute differences"]),
+        (
+            "squared",
+            lambda x: sum(tf.reduce_mean(d**2) for d in diffs(x)),
+            ["squared the differences"],
+        ),
+        (
+            "sum",
+            lambda x: sum(tf.reduce_sum(tf.abs(d)) for d in diffs(x)),
+            ["summed the absolute differences"],
+        ),
         ("vertical", lambda x: tf.reduce_mean(tf.abs(diffs(x)[0])), ["only included the vertical"]),
-        ("horizontal", lambda x: tf.reduce_mean(tf.abs(diffs(x)[1])),
-         ["only included the horizontal"]),
-        ("averaged", lambda x: tv_loss(x) / 2,
-         ["add the two means, do not average", "2x too small"]),
+        (
+            "horizontal",
+            lambda x: tf.reduce_mean(tf.abs(diffs(x)[1])),
+            ["only included the horizontal"],
+        ),
+        (
+            "averaged",
+            lambda x: tv_loss(x) / 2,
+            ["add the two means, do not average", "2x too small"],
+        ),
         ("all-together", all_differences, ["averaged all differences together"]),
-        ("roll", lambda x: sum(tf.reduce_mean(tf.abs(x - tf.roll(x, 1, axis))) for axis in (1, 2)),
-         ["wrapped-around copy"]),
-        ("vertical-twice", lambda x: 2 * tf.reduce_mean(tf.abs(diffs(x)[0])),
-         ["vertical differences twice"]),
-        ("abs-of-mean", lambda x: sum(tf.abs(tf.reduce_mean(d)) for d in diffs(x)),
-         ["absolute value of each difference"]),
+        (
+            "roll",
+            lambda x: sum(tf.reduce_mean(tf.abs(x - tf.roll(x, 1, axis))) for axis in (1, 2)),
+            ["wrapped-around copy"],
+        ),
+        (
+            "vertical-twice",
+            lambda x: 2 * tf.reduce_mean(tf.abs(diffs(x)[0])),
+            ["vertical differences twice"],
+        ),
+        (
+            "abs-of-mean",
+            lambda x: sum(tf.abs(tf.reduce_mean(d)) for d in diffs(x)),
+            ["absolute value of each difference"],
+        ),
     ],
     checks.check_train_step: [
-        ("loss-after", train_step_with(returned=lambda before, after: after),
-         ["loss after the update"]),
+        (
+            "loss-after",
+            train_step_with(returned=lambda before, after: after),
+            ["loss after the update"],
+        ),
         ("rebinds", rebinds, ["did not change", "image.assign"]),
         ("unclipped", train_step_with(clip=False), ["left [0, 1]", "clip_by_value"]),
         ("ascent", train_step_with(gradient=lambda g: -g), ["loss went up"]),
-        ("wrong-loss", train_step_with(returned=lambda before, after: 2 * before),
-         ["returned loss should be loss_fn(image) before the step", "expected", "got"]),
+        (
+            "wrong-loss",
+            train_step_with(returned=lambda before, after: 2 * before),
+            ["returned loss should be loss_fn(image) before the step", "expected", "got"],
+        ),
         ("own-sgd", own_sgd, ["not what one step of the given optimizer gives", "passed in"]),
     ],
     checks.check_match_mean_std: [
-        ("no-batch", lambda s, c: match_mean_std(s, c)[0],
-         ["(reduce over axes 0, 1, 2", "wrong shape"]),
+        (
+            "no-batch",
+            lambda s, c: match_mean_std(s, c)[0],
+            ["(reduce over axes 0, 1, 2", "wrong shape"],
+        ),
         ("swapped", lambda s, c: match_mean_std(c, s), ["did you swap the two?"]),
-        ("global", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, axis=None),
-         ["one mean and one std for all three channels"]),
-        ("upside-down", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / sc * ss + mc),
-         ["scale is upside down"]),
-        ("variance", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss ** 2 * sc ** 2 + mc),
-         ["you used the variance"]),
-        ("no-content-mean", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc),
-         ["add the content's mean after scaling"]),
-        ("no-style-mean", recoloured(lambda s, ms, ss, mc, sc: s / ss * sc + mc),
-         ["subtract the style's mean before scaling"]),
+        (
+            "global",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, axis=None),
+            ["one mean and one std for all three channels"],
+        ),
+        (
+            "upside-down",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / sc * ss + mc),
+            ["scale is upside down"],
+        ),
+        (
+            "variance",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss**2 * sc**2 + mc),
+            ["you used the variance"],
+        ),
+        (
+            "no-content-mean",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc),
+            ["add the content's mean after scaling"],
+        ),
+        (
+            "no-style-mean",
+            recoloured(lambda s, ms, ss, mc, sc: s / ss * sc + mc),
+            ["subtract the style's mean before scaling"],
+        ),
         ("only-mean", recoloured(lambda s, ms, ss, mc, sc: s - ms + mc), ["only moved the mean"]),
-        ("no-content-std", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss + mc),
-         ["multiply by the content's std"]),
-        ("unclipped", recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, clip=False),
-         ["outside [0, 1]"]),
-        ("far-outside", recoloured(lambda s, ms, ss, mc, sc: 10 * (s - ms) / ss * sc + mc,
-                                   clip=False), ["outside [0, 1]"]),
-        ("pixels-moved", lambda s, c: tf.reverse(match_mean_std(s, c), axis=[2]),
-         ["not a shift and scale of the style's pixels"]),
+        (
+            "no-content-std",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss + mc),
+            ["multiply by the content's std"],
+        ),
+        (
+            "unclipped",
+            recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc, clip=False),
+            ["outside [0, 1]"],
+        ),
+        (
+            "far-outside",
+            recoloured(lambda s, ms, ss, mc, sc: 10 * (s - ms) / ss * sc + mc, clip=False),
+            ["outside [0, 1]"],
+        ),
+        (
+            "pixels-moved",
+            lambda s, c: tf.reverse(match_mean_std(s, c), axis=[2]),
+            ["not a shift and scale of the style's pixels"],
+        ),
     ],
     checks.check_files_from_upload: [
-        ("version-8-only", lambda value: [(item["name"], bytes(item["content"])) for item in value],
-         ["your function raised TypeError"]),
-        ("memoryview", lambda value: [(name, item["content"]) for name, item in value.items()]
-         if isinstance(value, dict) else [(item["name"], item["content"]) for item in value],
-         ["memoryview", "bytes("]),
+        (
+            "version-8-only",
+            lambda value: [(item["name"], bytes(item["content"])) for item in value],
+            ["your function raised TypeError"],
+        ),
+        (
+            "memoryview",
+            lambda value: (
+                [(name, item["content"]) for name, item in value.items()]
+                if isinstance(value, dict)
+                else [(item["name"], item["content"]) for item in value]
+            ),
+            ["memoryview", "bytes("],
+        ),
         ("dict", lambda value: dict(files_from_upload(value)), ["returned a dict"]),
         ("first-only", lambda value: files_from_upload(value)[:1], ["expected 2 pair(s), got 1"]),
-        ("names-only", lambda value: [name for name, _ in files_from_upload(value)],
-         ["(file name, bytes) pair"]),
-        ("upper-names", lambda value: [(n.upper(), d) for n, d in files_from_upload(value)],
-         ["expected the file name 'photo.jpg'"]),
-        ("text", lambda value: [(n, d.decode("latin-1")) for n, d in files_from_upload(value)],
-         ["should be the file's bytes"]),
+        (
+            "names-only",
+            lambda value: [name for name, _ in files_from_upload(value)],
+            ["(file name, bytes) pair"],
+        ),
+        (
+            "upper-names",
+            lambda value: [(n.upper(), d) for n, d in files_from_upload(value)],
+            ["expected the file name 'photo.jpg'"],
+        ),
+        (
+            "text",
+            lambda value: [(n, d.decode("latin-1")) for n, d in files_from_upload(value)],
+            ["should be the file's bytes"],
+        ),
     ],
 }
-MISTAKE_ROWS = [pytest.param(check, fn, phrases, id=f"{check.__name__[6:]}-{name}")
-                for check, rows in MISTAKES.items() for name, fn, phrases in rows]
+MISTAKE_ROWS = [
+    pytest.param(check, fn, phrases, id=f"{check.__name__[6:]}-{name}")
+    for check, rows in MISTAKES.items()
+    for name, fn, phrases in rows
+]
 
 
 @pytest.mark.parametrize("check, fn, phrases", MISTAKE_ROWS)
@@ -385,8 +523,11 @@ def test_each_named_mistake_fires_its_message(check, fn, phrases):
     rejects(check, fn, *[phrase.replace("{c}", "3") for phrase in phrases])
 
 
-@pytest.mark.parametrize("check", [c for c in MISTAKES if c is not checks.check_files_from_upload],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [c for c in MISTAKES if c is not checks.check_files_from_upload],
+    ids=lambda c: c.__name__,
+)
 def test_every_named_mistake_has_a_test(check, monkeypatch):
     """Every row of the check's tables is matched by the first phrase of a row in MISTAKES.
     (check_files_from_upload has no table: its messages are all tested above.)"""
@@ -400,50 +541,104 @@ def test_every_named_mistake_has_a_test(check, monkeypatch):
 
 # ----------------------------------------------------------------------------- other answers
 
-@pytest.mark.parametrize("check, fn, phrases", [
-    (checks.check_preprocess, lambda x: x[..., ::-1] * 254.0 - MEAN_BGR, ["expected", "got"]),
-    (checks.check_receptive_field, lambda kinds: 2 * receptive_field(kinds),
-     ["for [] expected a receptive field of 1 px, got 2", "(2x too large)"]),
-    (checks.check_gram_matrix, lambda f: gram_matrix(f) + 0.1, ["expected", "got"]),
-    (checks.check_gram_matrix, lambda f: 7.0 * gram_matrix(f), ["expected", "got", "7x too large"]),
-    (checks.check_content_loss, lambda f, p: 3.0 * tf.reduce_mean((f - p) ** 2),
-     ["expected 1, got 3 (3x too large)"]),
-    (checks.check_style_loss, lambda g, a, w=None: 5.0 * style_loss(g, a, w), ["5x too large"]),
-    (checks.check_total_variation_loss, lambda x: 3.0 * tv_loss(x), ["expected", "3x too large"]),
-    (checks.check_total_variation_loss, lambda x: tv_loss(x) + 1.0, ["must be 0", "expected 0"]),
-    (checks.check_train_step, train_step_with(returned=lambda before, after: before + 1.0),
-     ["expected", "got"]),
-    (checks.check_match_mean_std, lambda s, c: 0.9 * match_mean_std(s, c), ["expected", "got"]),
-], ids=lambda x: getattr(x, "__name__", None))
+
+@pytest.mark.parametrize(
+    "check, fn, phrases",
+    [
+        (checks.check_preprocess, lambda x: x[..., ::-1] * 254.0 - MEAN_BGR, ["expected", "got"]),
+        (
+            checks.check_receptive_field,
+            lambda kinds: 2 * receptive_field(kinds),
+            ["for [] expected a receptive field of 1 px, got 2", "(2x too large)"],
+        ),
+        (checks.check_gram_matrix, lambda f: gram_matrix(f) + 0.1, ["expected", "got"]),
+        (
+            checks.check_gram_matrix,
+            lambda f: 7.0 * gram_matrix(f),
+            ["expected", "got", "7x too large"],
+        ),
+        (
+            checks.check_content_loss,
+            lambda f, p: 3.0 * tf.reduce_mean((f - p) ** 2),
+            ["expected 1, got 3 (3x too large)"],
+        ),
+        (checks.check_style_loss, lambda g, a, w=None: 5.0 * style_loss(g, a, w), ["5x too large"]),
+        (
+            checks.check_total_variation_loss,
+            lambda x: 3.0 * tv_loss(x),
+            ["expected", "3x too large"],
+        ),
+        (
+            checks.check_total_variation_loss,
+            lambda x: tv_loss(x) + 1.0,
+            ["must be 0", "expected 0"],
+        ),
+        (
+            checks.check_train_step,
+            train_step_with(returned=lambda before, after: before + 1.0),
+            ["expected", "got"],
+        ),
+        (checks.check_match_mean_std, lambda s, c: 0.9 * match_mean_std(s, c), ["expected", "got"]),
+    ],
+    ids=lambda x: getattr(x, "__name__", None),
+)
 def test_an_unrecognised_wrong_answer_gets_expected_and_got(check, fn, phrases):
     rejects(check, fn, *phrases)
 
 
-@pytest.mark.parametrize("check, fn, phrases", [
-    (checks.check_gram_matrix, lambda f: f, ["wrong shape", "the Gram matrix is (1, C, C)"]),
-    (checks.check_content_loss, lambda f, p: tf.reduce_mean((f - p) ** 2, axis=-1),
-     ["wrong shape", "a single number (a scalar", "average over all elements"]),
-    (checks.check_style_loss, lambda g, a, w=None: tf.stack([tf.reduce_mean(g[n]) for n in g]),
-     ["wrong shape", "sum the weighted per-layer losses"]),
-    (checks.check_total_variation_loss, tf.image.total_variation, ["wrong shape", "add the two"]),
-    (checks.check_train_step, train_step_with(returned=lambda before, after: [before]),
-     ["wrong shape", "return the loss, a single number"]),
-    (checks.check_match_mean_std, lambda s, c: match_mean_std(s, c)[:, :5],
-     ["wrong shape", "the style image's shape"]),
-], ids=lambda x: getattr(x, "__name__", None))
+@pytest.mark.parametrize(
+    "check, fn, phrases",
+    [
+        (checks.check_gram_matrix, lambda f: f, ["wrong shape", "the Gram matrix is (1, C, C)"]),
+        (
+            checks.check_content_loss,
+            lambda f, p: tf.reduce_mean((f - p) ** 2, axis=-1),
+            ["wrong shape", "a single number (a scalar", "average over all elements"],
+        ),
+        (
+            checks.check_style_loss,
+            lambda g, a, w=None: tf.stack([tf.reduce_mean(g[n]) for n in g]),
+            ["wrong shape", "sum the weighted per-layer losses"],
+        ),
+        (
+            checks.check_total_variation_loss,
+            tf.image.total_variation,
+            ["wrong shape", "add the two"],
+        ),
+        (
+            checks.check_train_step,
+            train_step_with(returned=lambda before, after: [before]),
+            ["wrong shape", "return the loss, a single number"],
+        ),
+        (
+            checks.check_match_mean_std,
+            lambda s, c: match_mean_std(s, c)[:, :5],
+            ["wrong shape", "the style image's shape"],
+        ),
+    ],
+    ids=lambda x: getattr(x, "__name__", None),
+)
 def test_an_unrecognised_wrong_shape_says_which_shape(check, fn, phrases):
     rejects(check, fn, *phrases)
 
 
 def test_receptive_field_wants_a_whole_number():
     rejects(checks.check_receptive_field, lambda kinds: "3", "whole number")
-    rejects(checks.check_receptive_field, lambda kinds: receptive_field(kinds) + 0.5,
-            "whole number of pixels", "for []")
+    rejects(
+        checks.check_receptive_field,
+        lambda kinds: receptive_field(kinds) + 0.5,
+        "whole number of pixels",
+        "for []",
+    )
 
 
 def test_style_loss_needs_a_default_for_layer_weights():
     def no_default(grams, targets, layer_weights):
         return style_loss(grams, targets, layer_weights)
 
-    rejects(checks.check_style_loss, no_default, "TypeError",
-            "give `layer_weights` the default value None")
+    rejects(
+        checks.check_style_loss,
+        no_default,
+        "TypeError",
+        "give `layer_weights` the default value None",
+    )

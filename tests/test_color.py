@@ -30,8 +30,12 @@ def test_combine_luminance_keeps_the_colour_channels():
     content = tf.random.stateless_uniform((1, 6, 6, 3), seed=(2, 2), minval=0.3, maxval=0.7)
     stylized = tf.random.stateless_uniform((1, 6, 6, 3), seed=(3, 3), minval=0.3, maxval=0.7)
     combined = combine_luminance(stylized, content)
-    np.testing.assert_allclose(rgb_to_yiq(combined)[..., 1:], rgb_to_yiq(content)[..., 1:], atol=1e-5)
-    np.testing.assert_allclose(rgb_to_yiq(combined)[..., 0], rgb_to_yiq(stylized)[..., 0], atol=1e-5)
+    np.testing.assert_allclose(
+        rgb_to_yiq(combined)[..., 1:], rgb_to_yiq(content)[..., 1:], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        rgb_to_yiq(combined)[..., 0], rgb_to_yiq(stylized)[..., 0], atol=1e-5
+    )
 
 
 def test_histogram_matching_matches_mean_and_covariance():
@@ -41,7 +45,9 @@ def test_histogram_matching_matches_mean_and_covariance():
     matched = match_color_histogram(style, content, clip=False).numpy().reshape(-1, 3)
     target = content.numpy().reshape(-1, 3)
     np.testing.assert_allclose(matched.mean(0), target.mean(0), atol=1e-4)
-    np.testing.assert_allclose(np.cov(matched, rowvar=False), np.cov(target, rowvar=False), atol=1e-4)
+    np.testing.assert_allclose(
+        np.cov(matched, rowvar=False), np.cov(target, rowvar=False), atol=1e-4
+    )
     clipped = match_color_histogram(style, content).numpy()
     assert clipped.min() >= 0 and clipped.max() <= 1
     np.testing.assert_allclose(clipped.reshape(-1, 3).mean(0), target.mean(0), atol=0.02)
@@ -60,5 +66,6 @@ def test_prepare_and_finish_for_each_mode():
     np.testing.assert_allclose(coloured, content, atol=1e-5)
     photo, [recoloured] = prepare("histogram", content, [style])
     assert photo is content and recoloured.shape == style.shape
-    np.testing.assert_allclose(np.mean(recoloured, axis=(0, 1, 2)), np.mean(content, axis=(0, 1, 2)),
-                               atol=0.05)
+    np.testing.assert_allclose(
+        np.mean(recoloured, axis=(0, 1, 2)), np.mean(content, axis=(0, 1, 2)), atol=0.05
+    )

@@ -30,14 +30,26 @@ from nst_helpers.errors import NSTError
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/x.jpg"  # port 9 (discard) is closed: connection refused
 REPO_ROOT = Path(__file__).resolve().parent.parent
-STYLES = {"starry_night", "shipwreck", "woman_with_hat", "wave", "udnie",
-          "brush_strokes", "mosaic", "swirls"}
+STYLES = {
+    "starry_night",
+    "shipwreck",
+    "woman_with_hat",
+    "wave",
+    "udnie",
+    "brush_strokes",
+    "mosaic",
+    "swirls",
+}
 CONTENT = {"tubingen", "golden_gate", "chicago", "grace_hopper"}
 
 
 def _find_mirror() -> Path | None:
-    candidates = [os.environ.get("NST_DATA_MIRROR"), REPO_ROOT.parent / "shared" / "data",
-                  REPO_ROOT / "shared" / "data", "/work/shared/data"]
+    candidates = [
+        os.environ.get("NST_DATA_MIRROR"),
+        REPO_ROOT.parent / "shared" / "data",
+        REPO_ROOT / "shared" / "data",
+        "/work/shared/data",
+    ]
     for folder in candidates:
         if folder and (Path(folder) / "styles" / "starry_night.jpg").is_file():
             return Path(folder)
@@ -91,8 +103,12 @@ def server(tmp_path):
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -124,7 +140,9 @@ def test_manifest_is_complete_and_consistent():
             assert re.fullmatch(r"[0-9a-f]{64}", e.sha256)
             assert e.filename == f"{name}.jpg"
     assert len({(e.kind, e.filename) for e in data.MANIFEST.values()}) == len(data.MANIFEST)
-    assert {n for n, e in data.MANIFEST.items() if e.source == "generated"} == set(textures.TEXTURES)
+    assert {n for n, e in data.MANIFEST.items() if e.source == "generated"} == set(
+        textures.TEXTURES
+    )
     assert data.MANIFEST["golden_gate"].rights == "unknown: use for tests only, never redistribute"
     assert data.MANIFEST["chicago"].rights == data.MANIFEST["golden_gate"].rights
 
@@ -163,7 +181,9 @@ def test_mirror_hit(monkeypatch, tmp_path, empty_project):
 
 
 @pytest.mark.skipif(MIRROR is None, reason="the shared data mirror is not on this machine")
-def test_mirror_beside_the_project_is_found_without_the_variable(monkeypatch, tmp_path, empty_project):
+def test_mirror_beside_the_project_is_found_without_the_variable(
+    monkeypatch, tmp_path, empty_project
+):
     monkeypatch.setattr(data, "DEFAULT_MIRROR", MIRROR)  # NST_DATA_MIRROR is unset here
     assert data.mirror_folder() == MIRROR
     assert data.locate("tubingen") == (MIRROR / "content" / "tubingen.jpg", "mirror")
@@ -177,7 +197,10 @@ def test_mirror_file_with_wrong_sha256_is_skipped(monkeypatch, tmp_path, empty_p
     (fake / "styles" / "starry_night.jpg").write_bytes(_jpeg_bytes())
     monkeypatch.setenv("NST_DATA_MIRROR", str(fake))
     _point_url(monkeypatch, "starry_night", CLOSED_PORT_URL)
-    with pytest.warns(UserWarning, match="sha256"), pytest.raises(NSTError, match="NST_DATA_MIRROR"):
+    with (
+        pytest.warns(UserWarning, match="sha256"),
+        pytest.raises(NSTError, match="NST_DATA_MIRROR"),
+    ):
         data.locate("starry_night")
 
 
@@ -186,9 +209,14 @@ def test_offline_without_mirror_says_what_to_do(monkeypatch, empty_project):
     with pytest.raises(NSTError) as info:
         data.load_style("starry_night")
     message = str(info.value)
-    for part in ["Could not download starry_night", CLOSED_PORT_URL, "NST_DATA_MIRROR",
-                 "styles/starry_night.jpg", str(empty_project / "styles" / "starry_night.jpg"),
-                 "your own image"]:
+    for part in [
+        "Could not download starry_night",
+        CLOSED_PORT_URL,
+        "NST_DATA_MIRROR",
+        "styles/starry_night.jpg",
+        str(empty_project / "styles" / "starry_night.jpg"),
+        "your own image",
+    ]:
         assert part in message
     _point_url(monkeypatch, "tubingen", CLOSED_PORT_URL)
     with pytest.raises(NSTError, match="content/tubingen.jpg"):
@@ -236,8 +264,9 @@ def test_damaged_cache_file_is_fetched_again(monkeypatch, tmp_path, empty_projec
     assert damaged.read_bytes() == payload
 
 
-def test_downloaded_and_generated_files_have_normal_permissions(monkeypatch, tmp_path,
-                                                                 empty_project, server):
+def test_downloaded_and_generated_files_have_normal_permissions(
+    monkeypatch, tmp_path, empty_project, server
+):
     folder, base = server
     payload = _jpeg_bytes()
     (folder / "s.jpg").write_bytes(payload)
@@ -250,8 +279,10 @@ def test_downloaded_and_generated_files_have_normal_permissions(monkeypatch, tmp
     assert where == "generated"
     assert downloaded.stat().st_mode == reference.stat().st_mode  # not mkstemp's 0600
     assert generated.stat().st_mode == reference.stat().st_mode
-    assert sorted(p.name for p in _files(tmp_path / "cache")) == ["brush_strokes.png",
-                                                                  "starry_night.jpg"]
+    assert sorted(p.name for p in _files(tmp_path / "cache")) == [
+        "brush_strokes.png",
+        "starry_night.jpg",
+    ]
 
 
 def test_ctrl_c_during_a_download_leaves_nothing(monkeypatch, tmp_path, empty_project):
@@ -340,8 +371,12 @@ def test_resolve_image_paths(tmp_path):
     ids=["fifo", "zero", "dangling", "long"],
 )
 def test_resolve_image_says_what_a_path_is_instead_of_no_such_file(tmp_path, kind, message):
-    names = {"fifo": "pipe.jpg", "zero": "zero.jpg", "dangling": "dangling.jpg",
-             "long": "a" * 296 + ".jpg"}
+    names = {
+        "fifo": "pipe.jpg",
+        "zero": "zero.jpg",
+        "dangling": "dangling.jpg",
+        "long": "a" * 296 + ".jpg",
+    }
     path = tmp_path / names[kind]
     if kind == "fifo":
         os.mkfifo(path)
@@ -366,8 +401,16 @@ def test_resolve_image_prefers_a_name_to_an_odd_file_of_that_name(tmp_path, monk
 def test_list_images(monkeypatch, empty_project):
     table = data.list_images()
     assert isinstance(table, pd.DataFrame)
-    assert list(table.columns) == ["name", "kind", "title", "artist", "year", "rights",
-                                   "source", "available_offline"]
+    assert list(table.columns) == [
+        "name",
+        "kind",
+        "title",
+        "artist",
+        "year",
+        "rights",
+        "source",
+        "available_offline",
+    ]
     assert set(table["name"]) == STYLES | CONTENT
     offline = dict(zip(table["name"], table["available_offline"]))
     assert not offline["starry_night"] and offline["mosaic"] and offline["grace_hopper"]
@@ -378,7 +421,9 @@ def test_list_images(monkeypatch, empty_project):
 
 
 def test_describe():
-    assert data.describe("starry_night") == "Vincent van Gogh, The Starry Night (1889), public domain"
+    assert (
+        data.describe("starry_night") == "Vincent van Gogh, The Starry Night (1889), public domain"
+    )
     credit = data.describe("tubingen")
     assert "CC BY 3.0" in credit and "Andreas Praefcke" in credit
     assert "public domain" in data.describe("grace_hopper")
@@ -416,7 +461,9 @@ def test_make_texture_rejects_unknown_names():
 
 
 def test_make_styles_script_refuses_to_overwrite(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("make_styles", REPO_ROOT / "scripts" / "make_styles.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_styles", REPO_ROOT / "scripts" / "make_styles.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = tmp_path / "styles"
@@ -426,4 +473,8 @@ def test_make_styles_script_refuses_to_overwrite(tmp_path, capsys):
     assert (out / "mosaic.png").read_bytes() == b"keep me"
     assert "--force" in capsys.readouterr().err
     assert script.main(["--out", str(out), "--force"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["brush_strokes.png", "mosaic.png", "swirls.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "brush_strokes.png",
+        "mosaic.png",
+        "swirls.png",
+    ]

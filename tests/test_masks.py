@@ -11,8 +11,9 @@ from nst_helpers.masks import as_mask, masked_gram_matrix, threshold_mask
 
 def test_masked_gram_with_a_full_mask_is_the_gram_matrix():
     features = tf.random.stateless_normal((1, 8, 6, 5), seed=(4, 4))
-    np.testing.assert_allclose(masked_gram_matrix(features, tf.ones((1, 16, 12, 1))),
-                               gram_matrix(features), rtol=1e-5)
+    np.testing.assert_allclose(
+        masked_gram_matrix(features, tf.ones((1, 16, 12, 1))), gram_matrix(features), rtol=1e-5
+    )
 
 
 def test_masked_gram_sees_only_the_masked_half():

@@ -62,7 +62,7 @@ def exercises(notebook: nbformat.NotebookNode) -> list[tuple[int, str, str | Non
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or BEGIN not in cell.source:
             continue
-        following = next((c for c in notebook.cells[index + 1:] if c.cell_type == "code"), None)
+        following = next((c for c in notebook.cells[index + 1 :] if c.cell_type == "code"), None)
         match = CHECK_CALL.search(following.source) if following is not None else None
         found.append((index, cell.source, *(match.groups() if match else (None, None))))
     return found
@@ -70,7 +70,8 @@ def exercises(notebook: nbformat.NotebookNode) -> list[tuple[int, str, str | Non
 
 EXERCISES = [
     pytest.param(path, index, source, check, function, id=f"{path.stem}-cell{index}-{check}")
-    for path in NOTEBOOKS for index, source, check, function in exercises(read(path))
+    for path in NOTEBOOKS
+    for index, source, check, function in exercises(read(path))
 ]
 ids = [path.stem for path in NOTEBOOKS]
 
@@ -81,16 +82,24 @@ def test_there_are_notebooks():
 
 # ----------------------------------------------------------------------------- (a) clean
 
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_is_committed_without_outputs(path):
     notebook = read(path)
     nbformat.validate(notebook)
-    dirty = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-             and (cell.get("outputs") or cell.get("execution_count") is not None)]
-    assert not dirty, f"{path.name}: code cells {dirty} have outputs or execution counts; clear them"
+    dirty = [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{path.name}: code cells {dirty} have outputs or execution counts; clear them"
+    )
 
 
 # ----------------------------------------------------------------------------- (b) synced
+
 
 def test_badges_and_setup_cells_are_in_sync(capsys):
     status = load_script("sync_notebooks").main(["--check"])
@@ -99,16 +108,28 @@ def test_badges_and_setup_cells_are_in_sync(capsys):
 
 # ----------------------------------------------------------------------------- (c) structure
 
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_has_title_badge_and_sections(path):
     notebook = read(path)
     first = notebook.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell: markdown H1 title"
-    assert "colab-badge.svg" in first.source and "colab.research.google.com" in first.source, "no Colab badge"
-    headings = [line for cell in notebook.cells if cell.cell_type == "markdown"
-                for line in cell.source.splitlines() if re.match(r"#{1,6} ", line)]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), (
+        "first cell: markdown H1 title"
+    )
+    assert "colab-badge.svg" in first.source and "colab.research.google.com" in first.source, (
+        "no Colab badge"
+    )
+    headings = [
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if re.match(r"#{1,6} ", line)
+    ]
     for section in ("Summary", "References"):
-        assert any(section.lower() in line.lower() for line in headings), f"{path.name}: no {section!r} heading"
+        assert any(section.lower() in line.lower() for line in headings), (
+            f"{path.name}: no {section!r} heading"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -116,22 +137,33 @@ def test_notebook_has_exercises_followed_by_checks(path):
     found = exercises(read(path))
     assert found, f"{path.name}: no exercise (a code cell with {BEGIN!r} ... {END!r})"
     for index, source, check, function in found:
-        assert source.count(BEGIN) == source.count(END) == 1, f"cell {index}: one BEGIN and one END marker"
+        assert source.count(BEGIN) == source.count(END) == 1, (
+            f"cell {index}: one BEGIN and one END marker"
+        )
         assert source.index(BEGIN) < source.index(END), f"cell {index}: BEGIN must come before END"
-        assert check is not None, f"cell {index}: the next code cell must call checks.check_...(function)"
+        assert check is not None, (
+            f"cell {index}: the next code cell must call checks.check_...(function)"
+        )
         assert hasattr(checks, check), f"cell {index}: nst_helpers.checks has no {check}"
-        assert re.search(rf"^\s*def {function}\(", source, re.M), f"cell {index} does not define {function}()"
+        assert re.search(rf"^\s*def {function}\(", source, re.M), (
+            f"cell {index} does not define {function}()"
+        )
 
 
 # ----------------------------------------------------------------------------- (d) student copies
 
+
 def test_strip_solutions_keeps_indentation():
     script = load_script("make_student_notebooks")
-    source = "def f(x):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    source = (
+        "def f(x):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    )
     stripped, blocks = script.strip_solutions(source)
     assert blocks == 1
-    assert stripped == ("def f(x):\n    '''Doc.'''\n    # YOUR CODE HERE\n"
-                        "    raise NotImplementedError(\"Write your solution here, then run the check below.\")\n")
+    assert stripped == (
+        "def f(x):\n    '''Doc.'''\n    # YOUR CODE HERE\n"
+        '    raise NotImplementedError("Write your solution here, then run the check below.")\n'
+    )
     with pytest.raises(script.SolutionMarkerError):
         script.strip_solutions("    ### BEGIN SOLUTION\n    return x\n")
 
@@ -146,11 +178,18 @@ def test_student_script_writes_stubbed_copies(tmp_path, capsys):
         full, copy = read(path), read(out / path.name)
         assert len(copy.cells) == len(full.cells)
         text = "\n".join(cell.source for cell in copy.cells)
-        assert BEGIN not in text and END not in text, f"{path.name}: a solution is left in the student copy"
-        stubs = sum(cell.source.count("# YOUR CODE HERE") for cell in copy.cells if cell.cell_type == "code")
+        assert BEGIN not in text and END not in text, (
+            f"{path.name}: a solution is left in the student copy"
+        )
+        stubs = sum(
+            cell.source.count("# YOUR CODE HERE") for cell in copy.cells if cell.cell_type == "code"
+        )
         assert stubs >= len(exercises(full)), f"{path.name}: missing stubs"
-        assert all(not cell.get("outputs") and cell.get("execution_count") is None
-                   for cell in copy.cells if cell.cell_type == "code")
+        assert all(
+            not cell.get("outputs") and cell.get("execution_count") is None
+            for cell in copy.cells
+            if cell.cell_type == "code"
+        )
     # A second run must not overwrite the copies silently.
     assert script.main(["--out", str(out)]) == 2
     assert script.main(["--out", str(out), "--force"]) == 0
@@ -163,7 +202,9 @@ def fresh_namespace() -> dict:
 @pytest.mark.parametrize("path, index, source, check, function", EXERCISES)
 def test_stub_fails_its_check_and_solution_passes(path, index, source, check, function):
     if check is None:
-        pytest.fail(f"{path.name} cell {index}: the next code cell calls no checks.check_...(function)")
+        pytest.fail(
+            f"{path.name} cell {index}: the next code cell calls no checks.check_...(function)"
+        )
     script = load_script("make_student_notebooks")
     stub, _ = script.strip_solutions(source)
 

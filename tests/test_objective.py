@@ -49,11 +49,17 @@ def test_xla_compiled_loss_gives_the_same_value_and_gradient(extractor):
     plain = StyleTransferLoss(extractor, content, style)
     compiled = StyleTransferLoss(extractor, content, style, jit_compile=True)
     image = 0.5 * content + 0.5 * style
-    (terms, gradient), (terms_xla, gradient_xla) = (plain.value_and_gradient(image),
-                                                    compiled.value_and_gradient(image))
+    (terms, gradient), (terms_xla, gradient_xla) = (
+        plain.value_and_gradient(image),
+        compiled.value_and_gradient(image),
+    )
     np.testing.assert_allclose(float(terms_xla["total"]), float(terms["total"]), rtol=1e-4)
-    np.testing.assert_allclose(gradient_xla.numpy(), gradient.numpy(), rtol=1e-3,
-                               atol=1e-4 * float(tf.reduce_max(tf.abs(gradient))))
+    np.testing.assert_allclose(
+        gradient_xla.numpy(),
+        gradient.numpy(),
+        rtol=1e-3,
+        atol=1e-4 * float(tf.reduce_max(tf.abs(gradient))),
+    )
     assert plain.evaluations == compiled.evaluations == 1
 
 
@@ -66,8 +72,9 @@ def test_blend_targets_are_the_weighted_gram_matrices(extractor, images):
         expected = 0.7 * only_a.style_targets[name] + 0.3 * only_b.style_targets[name]
         np.testing.assert_allclose(blended.style_targets[name], expected, rtol=1e-4, atol=1e-2)
     pure = StyleTransferLoss(extractor, content, [a, b], style_blend=[1.0, 0.0])
-    np.testing.assert_allclose(pure.style_targets["block2_conv1"],
-                               only_a.style_targets["block2_conv1"])
+    np.testing.assert_allclose(
+        pure.style_targets["block2_conv1"], only_a.style_targets["block2_conv1"]
+    )
 
 
 def test_texture_synthesis_needs_no_content_layer(extractor, images):
@@ -76,10 +83,13 @@ def test_texture_synthesis_needs_no_content_layer(extractor, images):
     assert loss.content_targets == {} and float(loss.terms(style)["content"]) == 0.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"style_blend": [0.5, 0.25, 0.25]}, "one blend weight per style"),
-    ({"masks": [tf.ones((1, 48, 64, 1))]}, "one mask per style"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"style_blend": [0.5, 0.25, 0.25]}, "one blend weight per style"),
+        ({"masks": [tf.ones((1, 48, 64, 1))]}, "one mask per style"),
+    ],
+)
 def test_inputs_that_disagree_are_refused(extractor, images, kwargs, match):
     content, a, b = images
     with pytest.raises(NSTError, match=match):

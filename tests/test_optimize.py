@@ -17,9 +17,17 @@ from nst_helpers.settings import StyleSettings
 def test_stylize_lowers_the_loss(extractor, images, optimizer):
     content, style, _ = images
     seen = []
-    result = stylize(content, style, steps=6, optimizer=optimizer, extractor=extractor,
-                     callback=lambda step, image, terms: seen.append(step), callback_every=2,
-                     learning_rate=0.05, **quiet())
+    result = stylize(
+        content,
+        style,
+        steps=6,
+        optimizer=optimizer,
+        extractor=extractor,
+        callback=lambda step, image, terms: seen.append(step),
+        callback_every=2,
+        learning_rate=0.05,
+        **quiet(),
+    )
     history = result.history
     assert isinstance(history, pd.DataFrame)
     assert list(history.columns) == ["step", "seconds", "total", "content", "style", "tv", "size"]
@@ -38,8 +46,15 @@ def test_stylize_lowers_the_loss(extractor, images, optimizer):
 
 def test_the_best_image_is_returned(extractor, images):
     content, style, _ = images
-    result = stylize(content, style, steps=4, optimizer="adam", learning_rate=0.05,
-                     extractor=extractor, **quiet())
+    result = stylize(
+        content,
+        style,
+        steps=4,
+        optimizer="adam",
+        learning_rate=0.05,
+        extractor=extractor,
+        **quiet(),
+    )
     loss = StyleTransferLoss_for(extractor, content, style)
     returned = float(loss.terms(result.image)["total"])
     assert returned == pytest.approx(result.history["total"].min(), rel=1e-4)
@@ -66,8 +81,17 @@ def test_stopping_early_returns_the_best_image_so_far(extractor, images, stop):
         polls.append(None)
         return stop == "should_stop" and len(polls) == 4
 
-    result = stylize(content, style, steps=50, optimizer="adam", extractor=extractor,
-                     callback=callback, callback_every=1, should_stop=should_stop, **quiet())
+    result = stylize(
+        content,
+        style,
+        steps=50,
+        optimizer="adam",
+        extractor=extractor,
+        callback=callback,
+        callback_every=1,
+        should_stop=should_stop,
+        **quiet(),
+    )
     assert result.interrupted and result.steps == 3
     assert result.stop_reason == {"ctrl-c": "interrupted"}.get(stop, "stopped")
     assert result.image.shape == content.shape
@@ -76,15 +100,25 @@ def test_stopping_early_returns_the_best_image_so_far(extractor, images, stop):
 
 def test_a_time_limit_stops_the_run(extractor, images):
     content, style, _ = images
-    result = stylize(content, style, steps=10_000, optimizer="adam", max_seconds=4.0,
-                     extractor=extractor, **quiet())
+    result = stylize(
+        content,
+        style,
+        steps=10_000,
+        optimizer="adam",
+        max_seconds=4.0,
+        extractor=extractor,
+        **quiet(),
+    )
     assert result.stop_reason == "time limit of 4 s"
     assert 0 < result.steps < 10_000 and result.seconds < 20
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"style_weight": 1e38}, "not finite|inf"),  # finite in float32, the product overflows
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"style_weight": 1e38}, "not finite|inf"),  # finite in float32, the product overflows
+    ],
+)
 def test_a_loss_that_is_not_finite_stops_with_a_clear_error(extractor, images, bad, match):
     content, style, _ = images
     with pytest.raises(NSTError, match="the loss is (inf|nan) for the start image"):
@@ -100,13 +134,18 @@ def test_nan_weights_in_the_network_stop_with_a_clear_error(images):
     kernel, bias = layer.get_weights()
     layer.set_weights([kernel * np.nan, bias])
     with pytest.raises(NSTError, match="nan for the start image"):
-        stylize(content, style, steps=2, extractor=broken, style_layers=["block1_conv1"],
-                **quiet())
+        stylize(content, style, steps=2, extractor=broken, style_layers=["block1_conv1"], **quiet())
 
 
-@pytest.mark.parametrize("pixels, match", [
-    (np.nan, "NaN or infinite"), (np.inf, "NaN or infinite"), (255.0, "0..255"), (-0.5, "negative"),
-])
+@pytest.mark.parametrize(
+    "pixels, match",
+    [
+        (np.nan, "NaN or infinite"),
+        (np.inf, "NaN or infinite"),
+        (255.0, "0..255"),
+        (-0.5, "negative"),
+    ],
+)
 def test_pixels_out_of_range_are_refused(extractor, images, pixels, match):
     content, style, _ = images
     bad = content.numpy().copy()
@@ -134,10 +173,12 @@ def test_start_from_any_image(extractor, images, tmp_path):
     content, style, other = images
     from_tensor = stylize(content, style, init=other, steps=1, extractor=extractor, **quiet())
     save_image(other, tmp_path / "start.png")
-    from_file = stylize(content, style, init=tmp_path / "start.png", steps=1, extractor=extractor,
-                        **quiet())
+    from_file = stylize(
+        content, style, init=tmp_path / "start.png", steps=1, extractor=extractor, **quiet()
+    )
     assert from_tensor.history["total"].iloc[0] == pytest.approx(
-        from_file.history["total"].iloc[0], rel=1e-3)
+        from_file.history["total"].iloc[0], rel=1e-3
+    )
     assert from_tensor.history["content"].iloc[0] > 0  # it did not start from the photo
 
 
@@ -145,8 +186,9 @@ def test_noise_start_is_seeded(extractor, images):
     content, style, _ = images
 
     def start_loss(seed):
-        result = stylize(content, style, init="noise", seed=seed, steps=1, extractor=extractor,
-                         **quiet())
+        result = stylize(
+            content, style, init="noise", seed=seed, steps=1, extractor=extractor, **quiet()
+        )
         return float(result.history["total"].iloc[0])
 
     assert start_loss(1) == start_loss(1) != start_loss(2)
@@ -154,16 +196,25 @@ def test_noise_start_is_seeded(extractor, images):
 
 def test_texture_synthesis_needs_no_content_layer(extractor, images):
     content, style, _ = images
-    result = stylize(content, style, content_layers=[], content_weight=0.0, init="noise", steps=4,
-                     extractor=extractor, **quiet())
+    result = stylize(
+        content,
+        style,
+        content_layers=[],
+        content_weight=0.0,
+        init="noise",
+        steps=4,
+        extractor=extractor,
+        **quiet(),
+    )
     assert float(result.history["content"].max()) == 0.0
     assert result.history["style"].iloc[-1] < result.history["style"].iloc[0]
 
 
 def test_saved_settings_repeat_the_run(extractor, images, tmp_path):
     content, style, _ = images
-    settings = StyleSettings(size=64, steps=4, optimizer="adam", init="noise", seed=7,
-                             style_weight=1e-3)
+    settings = StyleSettings(
+        size=64, steps=4, optimizer="adam", init="noise", seed=7, style_weight=1e-3
+    )
     first = stylize(content, style, settings, extractor=extractor, **quiet())
     path = first.settings.to_json(tmp_path / "run.json")
     again = stylize(content, style, StyleSettings.from_json(path), extractor=extractor, **quiet())
@@ -173,11 +224,11 @@ def test_saved_settings_repeat_the_run(extractor, images, tmp_path):
 
 def test_style_scale_sets_the_size_of_the_style_image(extractor, images):
     content, style, _ = images
+
     # The style term at step 0 compares Gram matrices of the photo with the painting's: a
     # painting seen at twice the size has coarser stripes, so another (here: smaller) loss.
     def start_style(scale):
-        result = stylize(content, style, style_scale=scale, steps=1, extractor=extractor,
-                         **quiet())
+        result = stylize(content, style, style_scale=scale, steps=1, extractor=extractor, **quiet())
         return float(result.history["style"].iloc[0])
 
     assert start_style(2.0) != pytest.approx(start_style(1.0), rel=0.01)
@@ -193,20 +244,26 @@ def test_pyramid_reaches_the_requested_size(extractor, images):
     assert result.steps == 6 and result.settings.pyramid == 3
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"size": 64, "pyramid": 3, "steps": 6}, "pyramid level 1 of 3"),
-    ({"size": 64, "style_scale": 0.3}, "style_scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"size": 64, "pyramid": 3, "steps": 6}, "pyramid level 1 of 3"),
+        ({"size": 64, "style_scale": 0.3}, "style_scale"),
+    ],
+)
 def test_sizes_too_small_for_vgg_name_their_cause(extractor, images, kwargs, words):
     content, style, _ = images
     with pytest.raises(NSTError, match=words):
         stylize(content, style, extractor=extractor, **kwargs, **quiet())
 
 
-@pytest.mark.parametrize("shape, words", [
-    ((1, 8, 8, 3), r"the content image \(8x8 px\) is too small"),
-    ((1, 0, 5, 3), "empty"),
-])
+@pytest.mark.parametrize(
+    "shape, words",
+    [
+        ((1, 8, 8, 3), r"the content image \(8x8 px\) is too small"),
+        ((1, 0, 5, 3), "empty"),
+    ],
+)
 def test_tiny_or_empty_tensors_blame_the_image(extractor, images, shape, words):
     _, style, _ = images
     with pytest.raises(NSTError, match=words):
@@ -222,8 +279,9 @@ def test_an_elongated_image_is_called_so(extractor, images):
 
 def test_luminance_only_transfer_leaves_the_content_colours(extractor, images):
     content, style, _ = images
-    result = stylize(content, style, steps=4, extractor=extractor, preserve_colors="luminance",
-                     **quiet())
+    result = stylize(
+        content, style, steps=4, extractor=extractor, preserve_colors="luminance", **quiet()
+    )
     iq_result = rgb_to_yiq(result.image)[..., 1:].numpy()
     iq_content = rgb_to_yiq(content)[..., 1:].numpy()
     assert np.abs(iq_result - iq_content).mean() < 0.01  # only clipping may move them
@@ -235,12 +293,21 @@ def test_the_unmasked_half_keeps_the_photo(extractor, images):
     content, style, _ = images
     left = np.zeros((48, 64))
     left[:, :32] = 1.0
+
     # Shallow style layers only: their receptive fields (3 and 10 px) are small next to the
     # 64 px image. The content layer still couples the halves, so compare with the same run
     # unmasked.
     def column_change(masks):
-        result = stylize(content, style, steps=8, extractor=extractor, tv_weight=0.0,
-                         style_layers=["block1_conv1", "block2_conv1"], masks=masks, **quiet())
+        result = stylize(
+            content,
+            style,
+            steps=8,
+            extractor=extractor,
+            tv_weight=0.0,
+            style_layers=["block1_conv1", "block2_conv1"],
+            masks=masks,
+            **quiet(),
+        )
         return np.abs(result.image.numpy() - content.numpy())[0].mean(axis=(0, 2))
 
     masked, unmasked = column_change([left]), column_change(None)
@@ -248,12 +315,15 @@ def test_the_unmasked_half_keeps_the_photo(extractor, images):
     assert masked[:16].mean() > 2 * masked[-16:].mean()  # and the masked side is painted
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"style_blend": [0.5, 0.5]}, "one blend weight per style"),
-    ({"masks": [np.ones((48, 64)), np.ones((48, 64))]}, "one mask per style"),
-    ({"masks": [np.zeros((48, 64))]}, "selects no pixel"),
-    ({"optimizer": "sgd"}, "optimizer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"style_blend": [0.5, 0.5]}, "one blend weight per style"),
+        ({"masks": [np.ones((48, 64)), np.ones((48, 64))]}, "one mask per style"),
+        ({"masks": [np.zeros((48, 64))]}, "selects no pixel"),
+        ({"optimizer": "sgd"}, "optimizer"),
+    ],
+)
 def test_inputs_that_do_not_fit_are_refused(extractor, images, kwargs, match):
     content, style, _ = images
     with pytest.raises(NSTError, match=match):

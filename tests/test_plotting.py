@@ -16,8 +16,8 @@ from PIL import Image
 from nst_helpers import plotting
 from nst_helpers.errors import NSTError
 from nst_helpers.optimize import StyleResult
-from nst_helpers.settings import StyleSettings
 from nst_helpers.plotting import LivePreview, plot_history, show_feature_maps
+from nst_helpers.settings import StyleSettings
 
 
 @pytest.fixture(autouse=True)
@@ -29,14 +29,16 @@ def _close_figures():
 def history(steps: int = 10, scale: float = 1.0, start: float = 0.0) -> pd.DataFrame:
     """A falling loss history shaped like StyleResult.history."""
     step = np.arange(1, steps + 1)
-    return pd.DataFrame({
-        "step": step,
-        "seconds": start + 0.5 * step,
-        "total": scale * 100.0 / step,
-        "content": scale * 10.0 / step,
-        "style": scale * 1000.0 / step,
-        "tv": np.full(steps, 0.1),
-    })
+    return pd.DataFrame(
+        {
+            "step": step,
+            "seconds": start + 0.5 * step,
+            "total": scale * 100.0 / step,
+            "content": scale * 10.0 / step,
+            "style": scale * 1000.0 / step,
+            "tv": np.full(steps, 0.1),
+        }
+    )
 
 
 def lines_per_axes(fig) -> list[int]:
@@ -78,37 +80,53 @@ def test_x_axis_uses_the_chosen_column():
     xdata = data_lines(fig.axes[0])[0].get_xdata()
     np.testing.assert_allclose(np.asarray(xdata, float), frame["seconds"].to_numpy())
     fig = plot_history(frame, terms="total")  # a single name is accepted too
-    np.testing.assert_allclose(np.asarray(data_lines(fig.axes[0])[0].get_xdata(), float),
-                               frame["step"].to_numpy())
+    np.testing.assert_allclose(
+        np.asarray(data_lines(fig.axes[0])[0].get_xdata(), float), frame["step"].to_numpy()
+    )
 
 
 def test_a_style_result_is_accepted_and_zero_losses_do_not_break_the_log_axis():
     frame = history(5)
     frame.loc[0, "content"] = 0.0  # the content loss of the content image itself
-    result = StyleResult(image=tf.zeros((1, 4, 4, 3)), history=frame, stop_reason=None,
-                         evaluations=5, weights_source=None, settings=StyleSettings())
+    result = StyleResult(
+        image=tf.zeros((1, 4, 4, 3)),
+        history=frame,
+        stop_reason=None,
+        evaluations=5,
+        weights_source=None,
+        settings=StyleSettings(),
+    )
     fig = plot_history({"run": result}, terms=("content",))
     line = data_lines(fig.axes[0])[0]
     assert list(line.get_xdata()) == [2, 3, 4, 5]  # the zero is left out
     assert np.all(np.asarray(line.get_ydata(), float) > 0)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"terms": ("total", "sytle")}, "unknown loss term"),
-    ({"terms": ()}, "terms is empty"),
-    ({"x": "time"}, "x must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"terms": ("total", "sytle")}, "unknown loss term"),
+        ({"terms": ()}, "terms is empty"),
+        ({"x": "time"}, "x must be one of"),
+    ],
+)
 def test_bad_arguments_raise_nst_error(kwargs, match):
     with pytest.raises(NSTError, match=match):
         plot_history(history(), **kwargs)
 
 
-@pytest.mark.parametrize("runs, match", [
-    (pd.DataFrame(columns=["step", "seconds", "total", "content", "style", "tv"]), "empty history"),
-    ({}, "dict of runs is empty"),
-    ([1.0, 2.0], "pass a StyleResult"),
-    ({"a": history().drop(columns="tv")}, r"no column\(s\) \['tv'\]"),
-])
+@pytest.mark.parametrize(
+    "runs, match",
+    [
+        (
+            pd.DataFrame(columns=["step", "seconds", "total", "content", "style", "tv"]),
+            "empty history",
+        ),
+        ({}, "dict of runs is empty"),
+        ([1.0, 2.0], "pass a StyleResult"),
+        ({"a": history().drop(columns="tv")}, r"no column\(s\) \['tv'\]"),
+    ],
+)
 def test_bad_histories_raise_nst_error(runs, match):
     with pytest.raises(NSTError, match=match):
         plot_history(runs)
@@ -146,9 +164,18 @@ def test_live_preview_and_plot_history_with_a_real_stylize_run():
     content = tf.constant(np.stack([x, y, 0.5 + 0 * x], -1)[None], tf.float32)
     style = tf.constant((np.sin(40 * x)[..., None] > 0).repeat(3, -1)[None], tf.float32)
     preview = LivePreview(title="tiny")
-    result = stylize(content, style, steps=6, optimizer="adam", extractor=extractor,
-                     content_layers=["block1_conv2"], style_layers=["block1_conv1"],
-                     callback=preview, callback_every=2, progress=False)
+    result = stylize(
+        content,
+        style,
+        steps=6,
+        optimizer="adam",
+        extractor=extractor,
+        content_layers=["block1_conv2"],
+        style_layers=["block1_conv1"],
+        callback=preview,
+        callback_every=2,
+        progress=False,
+    )
     assert preview.steps == [0, 2, 4, 6]  # step 0: the start image
     assert preview.last_image.shape == (1, 24, 32, 3)
     fig = plot_history({"adam": result, "again": result.history}, x="seconds")
@@ -198,12 +225,15 @@ def test_live_preview_without_an_image_says_so():
 # --------------------------------------------------------------------------- feature maps
 
 
-@pytest.mark.parametrize("n, ncols, expected_axes, rows", [
-    (16, 8, 16, 2),
-    (10, 4, 10, 3),  # 3 rows of 4, the two empty cells removed
-    (5, 8, 5, 1),    # ncols shrinks to n
-    (100, 8, 32, 4), # n shrinks to the 32 channels there are
-])
+@pytest.mark.parametrize(
+    "n, ncols, expected_axes, rows",
+    [
+        (16, 8, 16, 2),
+        (10, 4, 10, 3),  # 3 rows of 4, the two empty cells removed
+        (5, 8, 5, 1),  # ncols shrinks to n
+        (100, 8, 32, 4),  # n shrinks to the 32 channels there are
+    ],
+)
 def test_feature_map_grid_size(n, ncols, expected_axes, rows):
     features = tf.random.uniform((1, 6, 9, 32))
     fig = show_feature_maps(features, n=n, ncols=ncols)
@@ -216,7 +246,7 @@ def test_feature_maps_are_normalized_per_channel_and_constant_channels_are_safe(
     features = np.zeros((5, 7, 3), np.float32)
     features[..., 0] = np.arange(35).reshape(5, 7) * 100.0  # large values
     features[..., 1] = np.arange(35).reshape(5, 7) * 0.001  # tiny values
-    features[..., 2] = 4.0                                  # constant
+    features[..., 2] = 4.0  # constant
     fig = show_feature_maps(features, n=3, title="three")
     arrays = [np.asarray(ax.get_images()[0].get_array()) for ax in fig.axes]
     for array in arrays[:2]:
@@ -235,14 +265,17 @@ def test_feature_maps_can_show_chosen_channels():
     assert fig._suptitle.get_text().startswith("3 chosen of 10 channels")
 
 
-@pytest.mark.parametrize("features, kwargs, match", [
-    (np.zeros((2, 4, 4, 8)), {}, r"expected features of shape"),
-    (np.zeros((4, 4)), {}, r"expected features of shape"),
-    (np.zeros((1, 4, 4, 8)), {"n": 0}, "n must be a positive whole number"),
-    (np.zeros((1, 4, 4, 8)), {"ncols": 2.5}, "ncols must be a positive whole number"),
-    (np.zeros((1, 4, 4, 8)), {"channels": [3, 8]}, "channels must be indices from 0 to 7"),
-    (np.zeros((1, 4, 4, 8)), {"channels": []}, "channels must be indices"),
-])
+@pytest.mark.parametrize(
+    "features, kwargs, match",
+    [
+        (np.zeros((2, 4, 4, 8)), {}, r"expected features of shape"),
+        (np.zeros((4, 4)), {}, r"expected features of shape"),
+        (np.zeros((1, 4, 4, 8)), {"n": 0}, "n must be a positive whole number"),
+        (np.zeros((1, 4, 4, 8)), {"ncols": 2.5}, "ncols must be a positive whole number"),
+        (np.zeros((1, 4, 4, 8)), {"channels": [3, 8]}, "channels must be indices from 0 to 7"),
+        (np.zeros((1, 4, 4, 8)), {"channels": []}, "channels must be indices"),
+    ],
+)
 def test_feature_maps_bad_input_raises_nst_error(features, kwargs, match):
     with pytest.raises(NSTError, match=match):
         show_feature_maps(features, **kwargs)

@@ -67,8 +67,9 @@ class _Marker:
 @pytest.mark.parametrize("part", PARTS)
 def test_reader_runs_no_code_from_any_of_the_five_pickles(part, tmp_path, monkeypatch):
     marker = tmp_path / "code-ran"
-    data = legacy_torch_bytes({"x": np.ones(2, np.float32)}, monkeypatch,
-                              replace={part: _Marker(marker)})
+    data = legacy_torch_bytes(
+        {"x": np.ones(2, np.float32)}, monkeypatch, replace={part: _Marker(marker)}
+    )
     with pytest.raises(NSTError, match=r"unexpected object os\.makedirs"):
         w.read_legacy_torch_file(data)
     assert not marker.exists()
@@ -99,10 +100,13 @@ except NSTError as error:
 """
 
 
-@pytest.mark.parametrize("layout, message", [
-    ((0, (10**9,), (1,)), "outside its storage"),
-    ((0, (2**30,), (0,)), "implausibly large"),  # 4 GiB of one element repeated
-])
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        ((0, (10**9,), (1,)), "outside its storage"),
+        ((0, (2**30,), (0,)), "implausibly large"),  # 4 GiB of one element repeated
+    ],
+)
 def test_reader_refuses_a_huge_shape_over_a_small_storage(layout, message, tmp_path, monkeypatch):
     # Shape (10**9,) over 10 elements used to crash the interpreter, so the reader runs in
     # a child process, where a crash shows as a signal, not a dead pytest.
@@ -110,34 +114,47 @@ def test_reader_refuses_a_huge_shape_over_a_small_storage(layout, message, tmp_p
     path = tmp_path / "huge.bin"
     path.write_bytes(data)
     package = str(Path(w.__file__).parent)
-    done = subprocess.run([sys.executable, "-c", _READ_IN_CHILD, package, str(path)],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, package, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
     assert "NSTError" in done.stdout and message in done.stdout
 
 
-@pytest.mark.parametrize("layout, message", [
-    ((0, (4096,), (1,)), "outside its storage"),  # used to read 16 KB past the data
-    ((1, (10,), (1,)), "outside its storage"),  # one element too far
-    ((11, (0,), (1,)), "outside its storage"),  # offset past the end, even for no elements
-    ((20, (5,), (1,)), "outside its storage"),
-    ((-1, (5,), (1,)), "non-negative"),
-    ((9, (5,), (-1,)), "non-negative"),
-    ((0, (-5,), (1,)), "non-negative"),
-    ((0, (5, 2), (1,)), "non-negative ints"),  # as many strides as dimensions
-    ((0, (2, 5), (6, 1)), "outside its storage"),  # rows spaced too far apart
-])
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        ((0, (4096,), (1,)), "outside its storage"),  # used to read 16 KB past the data
+        ((1, (10,), (1,)), "outside its storage"),  # one element too far
+        ((11, (0,), (1,)), "outside its storage"),  # offset past the end, even for no elements
+        ((20, (5,), (1,)), "outside its storage"),
+        ((-1, (5,), (1,)), "non-negative"),
+        ((9, (5,), (-1,)), "non-negative"),
+        ((0, (-5,), (1,)), "non-negative"),
+        ((0, (5, 2), (1,)), "non-negative ints"),  # as many strides as dimensions
+        ((0, (2, 5), (6, 1)), "outside its storage"),  # rows spaced too far apart
+    ],
+)
 def test_reader_refuses_tensors_outside_their_storage(layout, message, monkeypatch):
-    data = legacy_torch_bytes({"x": np.arange(10, dtype=np.float32)}, monkeypatch,
-                              layout={"x": layout})
+    data = legacy_torch_bytes(
+        {"x": np.arange(10, dtype=np.float32)}, monkeypatch, layout={"x": layout}
+    )
     with pytest.raises(NSTError, match=message):
         w.read_legacy_torch_file(data)
 
 
 def test_reader_accepts_views_inside_their_storage(monkeypatch):
     flat = np.arange(10, dtype=np.float32)
-    layouts = {"tail": (2, (8,), (1,)), "empty": (10, (0,), (1,)), "grid": (1, (3, 3), (3, 1)),
-               "scalar": (9, (), ())}
+    layouts = {
+        "tail": (2, (8,), (1,)),
+        "empty": (10, (0,), (1,)),
+        "grid": (1, (3, 3), (3, 1)),
+        "scalar": (9, (), ()),
+    }
     arrays = {name: flat for name in layouts}
     read = w.read_legacy_torch_file(legacy_torch_bytes(arrays, monkeypatch, layout=layouts))
     np.testing.assert_array_equal(read["tail"], flat[2:])
@@ -150,16 +167,19 @@ def _same_key(pid):
     return (*pid[:2], "shared", *pid[3:])
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"replace": {"keys": []}}, "not in the file's list of storages"),
-    ({"replace": {"keys": ["1000", "1000"]}}, "list of storage keys"),
-    ({"counts": {"x": -5}}, "negative"),
-    ({"counts": {"x": 2**62}}, "larger than the rest of the file"),
-    ({"counts": {"x": 5}}, "declared"),  # the tensor's record says 10 elements
-    ({"pid": lambda pid: ("storage",)}, "unexpected persistent id"),
-    ({"pid": lambda pid: (pid[0], "FloatStorage", *pid[2:])}, "unexpected persistent id"),
-    ({"pid": lambda pid: (*pid[:5], ("view", 0, 5))}, "views"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"replace": {"keys": []}}, "not in the file's list of storages"),
+        ({"replace": {"keys": ["1000", "1000"]}}, "list of storage keys"),
+        ({"counts": {"x": -5}}, "negative"),
+        ({"counts": {"x": 2**62}}, "larger than the rest of the file"),
+        ({"counts": {"x": 5}}, "declared"),  # the tensor's record says 10 elements
+        ({"pid": lambda pid: ("storage",)}, "unexpected persistent id"),
+        ({"pid": lambda pid: (pid[0], "FloatStorage", *pid[2:])}, "unexpected persistent id"),
+        ({"pid": lambda pid: (*pid[:5], ("view", 0, 5))}, "views"),
+    ],
+)
 def test_reader_refuses_broken_storage_records(options, message, monkeypatch):
     data = legacy_torch_bytes({"x": np.arange(10, dtype=np.float32)}, monkeypatch, **options)
     with pytest.raises(NSTError, match=message):
@@ -272,6 +292,7 @@ def test_corrupted_keras_file_is_reported_and_kept_when_offline(keras_home, monk
 
 def _offline(monkeypatch):
     """No network: both downloads fail as they do without one."""
+
     def fail(*args):
         raise NSTError("offline")
 
@@ -291,8 +312,9 @@ def test_compact_cache_without_sidecar_is_checked_by_content_and_kept(keras_home
     assert source.path == path and source.how == "from the local cache"
     assert sidecar.read_text().strip() == w.file_hash(path)  # written again
     assert any("sha256" in line for line in lines)
-    np.testing.assert_array_equal(w.load_weights(source)["block5_conv4"][0],
-                                  weights["block5_conv4"][0])
+    np.testing.assert_array_equal(
+        w.load_weights(source)["block5_conv4"][0], weights["block5_conv4"][0]
+    )
 
 
 @pytest.mark.parametrize("sidecar_kept", [True, False])
@@ -353,6 +375,7 @@ def test_weights_are_used_for_the_run_when_the_cache_cannot_be_written(keras_hom
 def _keras_like_get_file(outcome):
     """A stand-in for ``keras.utils.get_file`` that, like Keras, downloads straight over
     ``<cache_dir>/<cache_subdir>/<fname>`` and deletes that file when the download fails."""
+
     def get_file(fname, origin, cache_subdir="datasets", file_hash=None, cache_dir=None):
         target = Path(cache_dir or os.environ["KERAS_HOME"]) / cache_subdir / fname
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -365,7 +388,9 @@ def _keras_like_get_file(outcome):
     return get_file
 
 
-def test_keras_download_replaces_the_cached_file_only_once_a_new_one_arrived(keras_home, monkeypatch):
+def test_keras_download_replaces_the_cached_file_only_once_a_new_one_arrived(
+    keras_home, monkeypatch
+):
     import keras
 
     keras_home.mkdir(parents=True)

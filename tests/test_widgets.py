@@ -105,11 +105,20 @@ def test_bad_upload_shows_a_message_and_keeps_the_choice(studio):
     before = studio.content.label
     import datetime
 
-    studio.content.upload.value = ({"name": "notes.jpg", "type": "image/jpeg", "size": 5,
-                                    "content": memoryview(b"hello"),
-                                    "last_modified": datetime.datetime.now()},)
+    studio.content.upload.value = (
+        {
+            "name": "notes.jpg",
+            "type": "image/jpeg",
+            "size": 5,
+            "content": memoryview(b"hello"),
+            "last_modified": datetime.datetime.now(),
+        },
+    )
     assert studio.content.label == before
-    assert "notes.jpg" in studio.content.message.value and "not an image" in studio.content.message.value
+    assert (
+        "notes.jpg" in studio.content.message.value
+        and "not an image" in studio.content.message.value
+    )
 
 
 def test_good_upload_becomes_the_content(studio):
