@@ -109,6 +109,12 @@ class RunMonitor:
     def close(self) -> None:
         self.bar.close()
 
+    def __enter__(self) -> RunMonitor:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
 
 def _check_finite(terms: Mapping[str, float], step: int) -> None:
     total = terms["total"]

@@ -184,23 +184,24 @@ def stylize(
     inputs, settings = load_inputs(content, style, settings)
     content_image, styles = color.prepare(settings.preserve_colors, inputs.content, inputs.styles)
     extractor = extractor or build_extractor(settings, log)
-    monitor = _monitor(settings, inputs.content, callback, callback_every, should_stop, progress)
     image, losses = None, []
-    for level in coarse_to_fine(settings.size, settings.steps, settings.pyramid):
-        with monitor.stoppable():
-            photo = resize_max_dim(content_image, level.size)
-            paintings = [_scaled(s, level.size / settings.size) for s in styles]
-            losses.append(
-                StyleTransferLoss(extractor, photo, paintings, settings, masks=inputs.masks)
-            )
-            start = _start(image, photo, paintings[0], inputs.start, settings)
-            monitor.size = level.size
-            image = OPTIMIZERS[settings.optimizer](
-                losses[-1], start, level.steps, monitor, **_options(settings)
-            )
-        if monitor.stopped:
-            break
-    monitor.close()
+    with _monitor(
+        settings, inputs.content, callback, callback_every, should_stop, progress
+    ) as monitor:
+        for level in coarse_to_fine(settings.size, settings.steps, settings.pyramid):
+            with monitor.stoppable():
+                photo = resize_max_dim(content_image, level.size)
+                paintings = [_scaled(s, level.size / settings.size) for s in styles]
+                losses.append(
+                    StyleTransferLoss(extractor, photo, paintings, settings, masks=inputs.masks)
+                )
+                start = _start(image, photo, paintings[0], inputs.start, settings)
+                monitor.size = level.size
+                image = OPTIMIZERS[settings.optimizer](
+                    losses[-1], start, level.steps, monitor, **_options(settings)
+                )
+            if monitor.stopped:
+                break
     return _result(image, inputs, monitor, losses, extractor, settings, log)
 
 

@@ -21,6 +21,17 @@ from nst_helpers.errors import NSTError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def start_cli(*args, cwd, **popen):
+    """Start ``python -m nst_helpers`` in the background, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nst_helpers", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+
+
 def run_cli(*args, cwd):
     """Run ``python -m nst_helpers`` as a user would (quick mode comes from conftest)."""
     return subprocess.run(
@@ -197,24 +208,17 @@ def test_stopped_early_exits_3_with_the_best_image(photos):
 
 
 def test_ctrl_c_saves_the_best_image_and_exits_3(photos):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nst_helpers",
-            "stylize",
-            "content.png",
-            "style.jpg",
-            "-o",
-            "out.png",
-            "--steps",
-            "100000",
-            "--optimizer",
-            "adam",
-        ],
+    process = start_cli(
+        "stylize",
+        "content.png",
+        "style.jpg",
+        "-o",
+        "out.png",
+        "--steps",
+        "100000",
+        "--optimizer",
+        "adam",
         cwd=photos,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
     )
     assert "VGG19 weights" in process.stdout.readline() + process.stdout.readline()
@@ -227,21 +231,8 @@ def test_ctrl_c_saves_the_best_image_and_exits_3(photos):
 
 
 def test_ctrl_c_while_starting_up_is_one_line(photos):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nst_helpers",
-            "stylize",
-            "content.png",
-            "style.jpg",
-            "-o",
-            "out.png",
-        ],
-        cwd=photos,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_cli(
+        "stylize", "content.png", "style.jpg", "-o", "out.png", cwd=photos, text=True
     )
     time.sleep(0.8)  # TensorFlow takes seconds to import
     process.send_signal(signal.SIGINT)
@@ -268,22 +259,8 @@ def test_a_time_limit_reached_before_the_first_step_writes_nothing(photos):
 
 
 def test_a_closed_pipe_does_not_stop_the_run(photos):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nst_helpers",
-            "stylize",
-            "content.png",
-            "style.jpg",
-            "-o",
-            "out.png",
-            "--steps",
-            "2",
-        ],
-        cwd=photos,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process = start_cli(
+        "stylize", "content.png", "style.jpg", "-o", "out.png", "--steps", "2", cwd=photos
     )
     process.stdout.close()  # like `... | head -c 0`: the reader is gone
     err = process.stderr.read().decode()
