@@ -58,6 +58,19 @@ def _number(text: str) -> float:
 
 
 PARSERS = {int: _whole_number, float: _number}
+METAVARS = {int: "N", float: "X"}
+NAMES = {"masks": "MASK", "init": "START", "weights": "SOURCE"}
+
+
+def _shown(value) -> str:
+    """A default as the command line spells it."""
+    return (
+        " ".join(map(str, value))
+        if isinstance(value, tuple)
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 def flag(setting: str) -> str:
@@ -70,10 +83,17 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "settings (nst_helpers.StyleSettings; their values are checked there)"
     )
+    defaults = StyleSettings()
     for field in dataclasses.fields(StyleSettings):
         options = {k: v for k, v in field.metadata.items() if k != "dest"}
         if "type" in options:
+            options["metavar"] = METAVARS[options["type"]]
             options["type"] = PARSERS[options["type"]]
+        elif "choices" not in options:
+            options["metavar"] = NAMES.get(field.name, "LAYER")
+        shown = getattr(defaults, field.name)
+        if shown is not None and "default" not in options["help"]:
+            options["help"] += f" (default: {_shown(shown)})"
         group.add_argument(
             flag(field.name),
             *ALIASES.get(field.name, []),
