@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "check_preprocess",
     "check_receptive_field",
     "check_style_loss",
+    "check_total_loss",
     "check_total_variation_loss",
     "check_train_step",
 ]
@@ -898,6 +900,187 @@ def check_train_step(
             show=lambda expected, got, *_: f"expected {expected[0]:.5g}, got {got[0]:.5g}",
         ),
         _one_step(fn),
+    )
+
+
+# ------------------------------------------------------------------------ total loss (notebook 05)
+_SIZES = {"layer_a": (4, 5, 3), "layer_b": (3, 3, 4), "layer_c": (2, 3, 5)}  # (H, W, C)
+_DEFAULT_WEIGHTS = (1.0, 5e-4, 1e4)
+_WRONG_TERMS = (
+    "the weights are attached to the wrong terms: weights = (alpha, beta, gamma) multiply the "
+    "content, the style and the total variation term, in that order"
+)
+
+
+def _maps(seed: int) -> dict[str, tf.Tensor]:
+    """Random feature maps of the sizes in ``_SIZES``, by layer name."""
+    return {
+        name: _random((1, *shape), seed=seed + i, high=2.0)
+        for i, (name, shape) in enumerate(_SIZES.items())
+    }
+
+
+def _targets(maps: Mapping[str, tf.Tensor], content: Sequence[str], style: Sequence[str]) -> dict:
+    """The targets of the exercise: content feature maps P and style Gram matrices A."""
+    return {
+        "content": {n: maps[n] for n in content},
+        "style": {n: _losses.gram_matrix(maps[n]) for n in style},
+    }
+
+
+def _other_losses() -> SimpleNamespace:
+    """Loss functions unlike the package's, passed as ``losses``: the answer must use them."""
+    return SimpleNamespace(
+        content_loss=lambda f, p: tf.reduce_mean(tf.abs(f - p)),
+        gram_matrix=lambda f: 2.0 * _losses.gram_matrix(f),
+        style_loss=lambda g, a, w=None: tf.add_n([tf.reduce_mean(tf.abs(g[n] - a[n])) for n in g]),
+        total_variation_loss=lambda x: tf.reduce_mean(tf.square(x[:, 1:] - x[:, :-1])),
+    )
+
+
+def _total(
+    features: Mapping[str, tf.Tensor],
+    targets: Mapping[str, Mapping[str, tf.Tensor]],
+    image: tf.Tensor,
+    weights: Sequence[float],
+    losses: Any = _losses,
+    *,
+    average: bool = True,
+    raw_gram: bool = False,
+    gram_of_targets: bool = False,
+    style_over_layers: bool = False,
+) -> tf.Tensor:
+    """Reference: alpha * content + beta * style + gamma * tv; the keywords give wrong versions."""
+    alpha, beta, gamma = weights
+    content_targets = targets["content"]
+    content = tf.add_n([losses.content_loss(features[n], p) for n, p in content_targets.items()])
+    if average:
+        content = content / len(content_targets)
+    grams = {n: losses.gram_matrix(features[n]) for n in targets["style"]}
+    if raw_gram:  # G * M_l: the Gram matrix without the division by the number of positions
+        grams = {n: g * float(np.prod(features[n].shape[1:3])) for n, g in grams.items()}
+    style_targets = targets["style"]
+    if gram_of_targets:
+        style_targets = {n: losses.gram_matrix(a) for n, a in style_targets.items()}
+    style = losses.style_loss(grams, style_targets)
+    if style_over_layers:
+        style = style / len(grams)
+    return alpha * content + beta * style + gamma * losses.total_variation_loss(image)
+
+
+def _reweighted(change: Callable[[float, float, float], tuple[float, float, float]]):
+    """A wrong answer: the right terms with the weights ``change(alpha, beta, gamma)``."""
+    return lambda f, t, x, w, losses=_losses: _total(f, t, x, change(*w), losses)
+
+
+def check_total_loss(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(features, targets, image, weights, losses=nst)``: alpha * mean content loss over
+    the content layers + beta * style loss of the Gram matrices + gamma * total variation."""
+    maps, other = _maps(50), _maps(60)
+    image = _random((1, 6, 5, 3), seed=70)
+    one = _targets(other, ["layer_c"], ["layer_a", "layer_b"])
+    two = _targets(other, ["layer_b", "layer_c"], ["layer_a", "layer_b", "layer_c"])
+    permutations = [(0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+    return _run(
+        Exercise(
+            "total_loss",
+            "the weighted sum of the three terms, content averaged over its layers, style "
+            "from Gram matrices, and the loss functions passed as `losses`, on 4 cases",
+            cases=[
+                (
+                    "one content layer, two style layers, weights (2, 3, 0.5)",
+                    maps,
+                    one,
+                    image,
+                    (2.0, 3.0, 0.5),
+                ),
+                (
+                    "two content layers (average them), three style layers, weights (0.7, 10, 4)",
+                    maps,
+                    two,
+                    image,
+                    (0.7, 10.0, 4.0),
+                ),
+                (
+                    "targets made from the image's own features (only gamma * tv is left)",
+                    other,
+                    two,
+                    image,
+                    (1.0, 2.0, 3.0),
+                ),
+                (
+                    "other loss functions passed as `losses`, weights (2, 3, 0.5)",
+                    maps,
+                    one,
+                    image,
+                    (2.0, 3.0, 0.5),
+                    _other_losses(),
+                ),
+            ],
+            reference=_total,
+            mistakes=[
+                (
+                    lambda f, t, x, w, losses=_losses: (
+                        None if losses is _losses else _total(f, t, x, w)
+                    ),
+                    (
+                        "you ignored the `losses` argument: call losses.content_loss, "
+                        "losses.gram_matrix, losses.style_loss and losses.total_variation_loss "
+                        "(not nst.<name>), so that the notebook can pass your own functions"
+                    ),
+                ),
+                (
+                    _reweighted(lambda a, b, g: (a, b, 0.0)),
+                    "you forgot the total variation term: add gamma * total_variation_loss(image)",
+                ),
+                (
+                    _reweighted(lambda a, b, g: (a, 0.0, g)),
+                    "you forgot the style term: add beta * style_loss(Gram matrices, targets)",
+                ),
+                (
+                    _reweighted(lambda a, b, g: (0.0, b, g)),
+                    "you forgot the content term: add alpha * (the mean of the content losses)",
+                ),
+                *(
+                    (_reweighted(lambda *w, p=p: tuple(w[i] for i in p)), _WRONG_TERMS)
+                    for p in permutations
+                ),
+                (
+                    _reweighted(lambda a, b, g: (1.0, 1.0, 1.0)),
+                    "you added the three terms without their weights: multiply them by alpha, "
+                    "beta and gamma from `weights`",
+                ),
+                (
+                    _reweighted(lambda a, b, g: _DEFAULT_WEIGHTS),
+                    "you used fixed weights (1, 5e-4, 1e4): take alpha, beta and gamma from the "
+                    "`weights` argument",
+                ),
+                (
+                    partial(_total, average=False),
+                    "you added the content losses of the content layers: average them (divide "
+                    "the sum by the number of content layers)",
+                ),
+                (
+                    partial(_total, raw_gram=True),
+                    "your Gram matrices are not normalized: use gram_matrix (which divides by "
+                    "the number of positions H*W), as the style targets do",
+                ),
+                (
+                    partial(_total, gram_of_targets=True),
+                    "targets['style'] already holds Gram matrices: compare the Gram matrices of "
+                    "the image's features with them directly, do not take their Gram matrix again",
+                ),
+                (
+                    partial(_total, style_over_layers=True),
+                    "you divided the style loss by the number of style layers: style_loss "
+                    "already weights each layer by 1/L",
+                ),
+            ],
+            arrays=lambda *args: args,
+            shape_hint="return one number, alpha * content + beta * style + gamma * tv",
+            show=lambda expected, got, *_: f"expected {float(expected):.6g}, got {float(got):.6g}",
+        ),
+        fn,
     )
 
 

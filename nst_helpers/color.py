@@ -1,5 +1,7 @@
-"""Keeping the photo's colours (Gatys, Bethge, Hertzmann and Shechtman 2017,
-"Controlling Perceptual Factors in Neural Style Transfer", section 4).
+"""Keeping the photo's colours: Gatys, Bethge, Hertzmann and Shechtman (2016), "Preserving
+Color in Neural Artistic Style Transfer" (arXiv:1606.05897), and the colour control of Gatys,
+Ecker, Bethge, Hertzmann and Shechtman (CVPR 2017), "Controlling Perceptual Factors in Neural
+Style Transfer".
 
 Two methods:
 

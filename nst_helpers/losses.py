@@ -7,6 +7,7 @@ the number of positions and N_l the number of channels (filters). Images are RGB
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import tensorflow as tf
@@ -81,6 +82,35 @@ def style_loss(
         if weight:
             total += weight * style_layer_loss(gram, target_grams[name])
     return total
+
+
+def balanced_layer_weights(start_losses: Mapping[str, float]) -> dict[str, float]:
+    """Style layer weights that give every layer the same share of the style loss at the start.
+
+    .. math:: w_l = \\frac{1}{L \\, E^0_l}, \\quad \\text{so that} \\quad w_l E^0_l = \\frac{1}{L}
+
+    where E^0_l is layer l's style loss (:func:`style_layer_loss`) at the image the
+    optimization starts from and L the number of layers. The weighted style loss is then the
+    mean over the layers of each layer's loss relative to its start (the equal weights 1/L,
+    applied to relative errors): it is 1 at the start, and no layer dominates only because
+    its numbers are large. This is the course's rule; Gatys et al. instead rescale VGG19's
+    filters so that each has mean activation 1, and weight the layers equally.
+
+    Args:
+        start_losses: layer name -> E_l at the start image (finite, > 0); its keys are
+            the layers to use.
+    Returns:
+        layer name -> w_l, for ``style_loss`` or ``StyleSettings.style_layer_weights``.
+    Raises:
+        ValueError: if there are no layers, or a loss is not finite and positive.
+    """
+    if not start_losses:
+        raise ValueError("give the start loss of at least one style layer")
+    bad = {name: loss for name, loss in start_losses.items() if not 0 < float(loss) < math.inf}
+    if bad:
+        raise ValueError(f"start losses must be finite and > 0, not {bad}")
+    count = len(start_losses)
+    return {name: 1.0 / (count * float(loss)) for name, loss in start_losses.items()}
 
 
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:

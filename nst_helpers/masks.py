@@ -1,4 +1,7 @@
-"""Spatial control: a mask chooses where a style goes (Gatys et al. 2017, section 3).
+"""Spatial control: a mask chooses where a style goes (the spatial control of Gatys, Ecker,
+Bethge, Hertzmann and Shechtman, CVPR 2017; the masked Gram matrix below, normalised by the
+mask's total weight, is this course's choice: the paper multiplies the feature maps by a
+guidance channel).
 
 A mask is a (1, H, W, 1) float tensor in [0, 1] of the content image's size: 1 where the
 style applies, 0 where it does not. For each style layer the mask is resized to the

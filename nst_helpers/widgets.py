@@ -10,21 +10,55 @@
 * Run / Stop / Save buttons, a progress bar, a preview and a loss plot updated in place,
   and a side-by-side comparison of the last results with their settings.
 
-The optimization runs in a worker thread, so the kernel stays free to receive the Stop
-click: Stop sets a flag that :func:`nst_helpers.optimize.stylize` polls (``should_stop``)
-after each step, returning the best image so far. The controls make one
+Stop sets a flag that :func:`nst_helpers.optimize.stylize` polls (``should_stop``) after
+each step, returning the best image so far. The controls make one
 :class:`~nst_helpers.settings.StyleSettings`; Save writes it as JSON and :meth:`StyleStudio.load`
-sets the controls from such a file again. Only
-core ipywidgets are used, so it works in JupyterLab and in Colab. All logic is in plain
-methods (``run``, ``stop``, ``save``, ``settings``) so that tests can drive it headlessly.
+sets the controls from such a file again. Only core ipywidgets are used. All logic is in
+plain methods (``run``, ``stop``, ``save``, ``settings``) so that tests can drive it headlessly.
+
+Where the optimization runs (``StyleStudio(mode=...)``)
+-------------------------------------------------------
+
+The kernel handles one message at a time: while the Run click's handler computes, the Stop
+click waits in a queue. Two ways around that, and neither works everywhere:
+
+``"main"``
+    The run steps on the kernel's main thread, inside the Run click's handler (or the cell
+    that called :meth:`StyleStudio.run`). After every step the callback lets the kernel
+    handle the widget messages that are waiting (the Stop click) with ``jupyter-ui-poll``;
+    cells run meanwhile are held back and run after the run ends. Widget updates made on
+    the main thread, within the request being handled, are sent at once. This is what
+    Colab needs: there, updates made from a background thread never reach the page
+    (googlecolab/colabtools#3373). ``jupyter-ui-poll`` needs ipykernel 6's
+    ``do_one_iteration`` (Colab's kernel is built on ipykernel 6 at the time of writing);
+    ipykernel 7 has no such method, and the library's attempt to support it replaces a lock
+    that ipykernel 7.4 uses, which stops the kernel from answering at all (tried: every later
+    cell hangs). So :func:`kernel_can_poll` allows polling only with ipykernel 6. Where
+    polling is impossible the run still shows its progress, and *Interrupt* (Ctrl-C) ends it
+    with the best image so far, as ``stylize`` does for Ctrl-C.
+``"thread"``
+    The run goes to a worker thread and the click handler returns at once, so the kernel is
+    free to handle the Stop click. Widget values set from the thread are sent as messages
+    too, which JupyterLab and Jupyter Notebook show, but Colab does not.
+
+``"auto"`` (the default, :func:`choose_mode`) takes ``"main"`` in Colab (``google.colab`` is
+imported there) and in any kernel where :func:`kernel_can_poll` is true, ``"thread"``
+otherwise -- which is JupyterLab with ipykernel 7 and plain Python (the tests). Always
+``"main"`` would lose Stop in JupyterLab with ipykernel 7; always ``"thread"`` would lose
+the progress, the preview and the result in Colab. Outside a kernel nothing can be polled
+and :func:`widget_events` yields a poll that does nothing, so scripts and tests just run.
 """
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +72,98 @@ from .settings import INITS, OPTIMIZERS, StyleSettings
 
 THUMBNAIL_PX = 96
 COMPARE_LAST = 4
+MODES = ("auto", "main", "thread")
+POLL_EVENTS = 10  # widget messages handled, at most, after each step in "main" mode
+
+
+def in_colab() -> bool:
+    """True in a Google Colab runtime (its kernel imports ``google.colab``)."""
+    return "google.colab" in sys.modules
+
+
+def running_kernel() -> Any | None:
+    """The IPython kernel this code runs in, or None (plain Python, a terminal IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    return getattr(shell, "kernel", None) if shell is not None else None
+
+
+def kernel_can_poll(kernel: Any | None = None) -> bool:
+    """True where ``jupyter-ui-poll`` can handle widget messages in the middle of a run.
+
+    That needs ipykernel 6 (Colab's kernel too): a coroutine ``do_one_iteration`` and no
+    ``_main_asyncio_lock``. ipykernel 7 has no ``do_one_iteration``, and the library replaces
+    that lock in a way that leaves ipykernel 7.4 unable to handle any further message;
+    ipykernel 5 handles a message only on the main thread, and the library polls from
+    another one. It also needs the library's hook that runs the cells held back
+    (``_post_run_cell``, jupyter-ui-poll 1.1), which :func:`widget_events` calls itself after
+    a click handler; without it, polling would leave the kernel holding every later cell.
+    """
+    kernel = running_kernel() if kernel is None else kernel
+    if kernel is None or hasattr(kernel, "_main_asyncio_lock"):
+        return False
+    if not inspect.iscoroutinefunction(getattr(kernel, "do_one_iteration", None)):
+        return False
+    try:
+        from jupyter_ui_poll._poll import KernelWrapper
+    except ImportError:
+        return False
+    return hasattr(KernelWrapper, "_post_run_cell")
+
+
+def choose_mode(mode: str = "auto") -> str:
+    """``"main"`` or ``"thread"``: where the studio runs the optimization (module docstring)."""
+    if mode not in MODES:
+        raise NSTError(f"mode must be one of {MODES}, not {mode!r}")
+    if mode != "auto":
+        return mode
+    return "main" if in_colab() or kernel_can_poll() else "thread"
+
+
+def _no_poll(count: int = 1) -> None:
+    """Handle no widget messages (outside a kernel, or where polling is impossible)."""
+
+
+@contextmanager
+def widget_events() -> Iterator[Callable[[int], None]]:
+    """``with widget_events() as poll:`` -- ``poll(n)`` handles up to n waiting widget messages.
+
+    For long computations on the kernel's main thread: call ``poll`` between steps and a
+    button's click is handled at once instead of after the computation. Uses
+    ``jupyter-ui-poll`` where :func:`kernel_can_poll`; anywhere else (no IPython kernel,
+    ipykernel 7, the library missing) ``poll`` does nothing and the computation just runs.
+    """
+    if not kernel_can_poll():
+        yield _no_poll
+        return
+    from jupyter_ui_poll import ui_events
+
+    events = ui_events()
+    try:
+        with events as poll:
+            yield poll
+    finally:
+        _release_held_cells(events)
+
+
+def _release_held_cells(events: Any) -> None:
+    """Run the cells ``jupyter-ui-poll`` held back, when the poller was not inside a cell.
+
+    The library holds back cells sent while it polls and runs them when the *cell* that
+    polled ends (IPython's ``post_run_cell``). A button's click handler is not a cell, so
+    no such event comes, and the kernel would hold back every later cell: release them here.
+    """
+    kernel = running_kernel()
+    get_parent = getattr(kernel, "get_parent", None)
+    parent = get_parent() if callable(get_parent) else getattr(kernel, "_parent_header", {})
+    if (parent or {}).get("header", {}).get("msg_type") == "execute_request":
+        return  # inside a cell: the library does it when the cell ends
+    release = getattr(events, "_post_run_cell", None)
+    if callable(release):
+        release()
 
 
 def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
@@ -188,8 +314,12 @@ class StudioRun:
 class StyleStudio:
     """The studio application; see the module docstring."""
 
-    def __init__(self, output_dir: str | Path = "outputs/studio", extractor=None):
+    def __init__(
+        self, output_dir: str | Path = "outputs/studio", extractor=None, mode: str = "auto"
+    ):
         from .data import MANIFEST
+
+        self.mode = choose_mode(mode)
 
         contents = [
             n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights
@@ -232,6 +362,8 @@ class StyleStudio:
         self.saved: list[Path] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._running = False
+        self._poll: Callable[[int], None] = _no_poll
         self._last_refresh = 0.0
 
     def _build_controls(self, styles: list[str]) -> None:
@@ -331,10 +463,15 @@ class StyleStudio:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._running
 
     def run(self, blocking: bool = False) -> None:
-        """Start a run with the current settings (in a worker thread unless ``blocking``)."""
+        """Run the optimization with the current settings.
+
+        In ``"thread"`` mode it starts a worker thread and returns at once, unless
+        ``blocking``. In ``"main"`` mode it always returns when the run has ended, having
+        handled widget clicks (Stop) between steps; ``blocking`` changes nothing there.
+        """
         if self.running:
             self.status.value = "A run is already going; press Stop first."
             return
@@ -347,6 +484,7 @@ class StyleStudio:
             self.status.value = f"<span style='color:#b00'>{_html(str(error))}</span>"
             return
         self._stop.clear()
+        self._running = True
         self.run_button.disabled, self.stop_button.disabled, self.save_button.disabled = (
             True,
             False,
@@ -357,14 +495,22 @@ class StyleStudio:
             f"Running {settings.optimizer} for {settings.steps} steps at {settings.size} px..."
         )
         job = (settings, self.content.label, self.style_names())
-        if blocking:
+        if self.mode == "main":
+            try:
+                with widget_events() as poll:
+                    self._poll = poll
+                    self._work(*job)
+            finally:
+                self._poll = _no_poll
+                self._end_run()  # also when the polling could not start
+        elif blocking:
             self._work(*job)
         else:
             self._thread = threading.Thread(target=self._work, args=job, daemon=True)
             self._thread.start()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the current run ends (for tests and scripts)."""
+        """Block until the current run ends (for tests and scripts; in "main" mode it has)."""
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -432,8 +578,12 @@ class StyleStudio:
         else:
             self._finish(StudioRun(result, content, styles))
         finally:
-            self.run_button.disabled, self.stop_button.disabled = False, True
-            self.save_button.disabled = not self.history
+            self._end_run()
+
+    def _end_run(self) -> None:
+        self.run_button.disabled, self.stop_button.disabled = False, True
+        self.save_button.disabled = not self.history
+        self._running = False
 
     def _on_step(self, step: int, image: tf.Tensor, terms: dict) -> None:
         self.progress.value = min(step, self.progress.max)
@@ -443,6 +593,9 @@ class StyleStudio:
             self.preview.value = png_bytes(image)
             self.preview.layout.display = ""
             self.status.value = f"step {step}/{self.progress.max}: loss {terms['total']:.4g}"
+            if self.mode == "main" and self._poll is _no_poll and running_kernel() is not None:
+                self.status.value += " (Stop cannot be clicked in this kernel: use Interrupt)"
+        self._poll(POLL_EVENTS)  # "main" mode: handle a Stop click now; should_stop sees it
 
     def _finish(self, run: StudioRun) -> None:
         result = run.result

@@ -89,6 +89,41 @@ def train_step_with_zip(image, loss_fn, optimizer):  # zip(...) and a float resu
     return float(loss)
 
 
+def total_loss(features, targets, image, weights, losses=nst):
+    alpha, beta, gamma = weights
+    content = 0.0
+    for layer, target in targets["content"].items():
+        content += losses.content_loss(features[layer], target)
+    content /= len(targets["content"])
+    grams = {layer: losses.gram_matrix(features[layer]) for layer in targets["style"]}
+    style = losses.style_loss(grams, targets["style"])
+    return alpha * content + beta * style + gamma * losses.total_variation_loss(image)
+
+
+def total_with(weights=lambda a, b, g: (a, b, g), content="mean", gram=None, style=None):
+    """A total_loss with one mistake: other ``weights``, summed content losses (``content``),
+    another ``gram(losses, features)`` or ``style(style_loss, grams, targets)``."""
+
+    def total(features, targets, image, weights_, losses=nst):
+        alpha, beta, gamma = weights(*weights_)
+        per_layer = [losses.content_loss(features[n], p) for n, p in targets["content"].items()]
+        content_term = tf.add_n(per_layer) / (len(per_layer) if content == "mean" else 1)
+        make = gram or (lambda losses, f: losses.gram_matrix(f))
+        grams = {n: make(losses, features[n]) for n in targets["style"]}
+        combine = style or (lambda style_loss, g, a: style_loss(g, a))
+        style_term = combine(losses.style_loss, grams, targets["style"])
+        tv = losses.total_variation_loss(image)
+        return alpha * content_term + beta * style_term + gamma * tv
+
+    return total
+
+
+def unnormalized_gram(losses, features):
+    _, h, w, c = features.shape
+    flat = tf.reshape(features, (1, h * w, c))
+    return tf.matmul(flat, flat, transpose_a=True)
+
+
 def files_from_upload(value):
     if isinstance(value, dict):
         return [(name, bytes(item["content"])) for name, item in value.items()]
@@ -126,6 +161,8 @@ SOLUTIONS = [
     (checks.check_total_variation_loss, tv_loss),
     (checks.check_train_step, train_step),
     (checks.check_train_step, train_step_with_zip),
+    (checks.check_total_loss, total_loss),
+    (checks.check_total_loss, total_with()),
     (checks.check_files_from_upload, files_from_upload),
     (checks.check_match_mean_std, match_mean_std),
 ]
@@ -423,6 +460,48 @@ MISTAKES = {
         ),
         ("own-sgd", own_sgd, ["not what one step of the given optimizer gives", "passed in"]),
     ],
+    checks.check_total_loss: [
+        (
+            "ignores-losses",
+            lambda f, t, x, w, losses=nst: total_loss(f, t, x, w),
+            ["ignored the `losses` argument", "on other loss functions passed as `losses`"],
+        ),
+        ("no-tv", total_with(weights=lambda a, b, g: (a, b, 0.0)), ["forgot the total variation"]),
+        ("no-style", total_with(weights=lambda a, b, g: (a, 0.0, g)), ["forgot the style term"]),
+        ("no-content", total_with(weights=lambda a, b, g: (0.0, b, g)), ["forgot the content"]),
+        (
+            "alpha-beta-swapped",
+            total_with(weights=lambda a, b, g: (b, a, g)),
+            ["attached to the wrong terms"],
+        ),
+        (
+            "beta-gamma-swapped",
+            total_with(weights=lambda a, b, g: (a, g, b)),
+            ["attached to the wrong terms"],
+        ),
+        ("unweighted", total_with(weights=lambda a, b, g: (1, 1, 1)), ["without their weights"]),
+        (
+            "fixed-weights",
+            total_with(weights=lambda a, b, g: (1.0, 5e-4, 1e4)),
+            ["used fixed weights"],
+        ),
+        (
+            "summed-content",
+            total_with(content="sum"),
+            ["added the content losses of the content layers", "on two content layers"],
+        ),
+        ("raw-gram", total_with(gram=unnormalized_gram), ["gram matrices are not normalized"]),
+        (
+            "gram-of-targets",
+            total_with(style=lambda loss, g, a: loss(g, {n: nst.gram_matrix(a[n]) for n in a})),
+            ["already holds gram matrices"],
+        ),
+        (
+            "style-over-layers",
+            total_with(style=lambda loss, g, a: loss(g, a) / len(g)),
+            ["divided the style loss by the number of style layers"],
+        ),
+    ],
     checks.check_match_mean_std: [
         (
             "no-batch",
@@ -579,6 +658,11 @@ def test_every_named_mistake_has_a_test(check, monkeypatch):
             ["expected", "got"],
         ),
         (checks.check_match_mean_std, lambda s, c: 0.9 * match_mean_std(s, c), ["expected", "got"]),
+        (
+            checks.check_total_loss,
+            lambda *args: 1.5 * total_loss(*args),
+            ["expected", "got", "1.5x too large"],
+        ),
     ],
     ids=lambda x: getattr(x, "__name__", None),
 )
@@ -614,6 +698,11 @@ def test_an_unrecognised_wrong_answer_gets_expected_and_got(check, fn, phrases):
             checks.check_match_mean_std,
             lambda s, c: match_mean_std(s, c)[:, :5],
             ["wrong shape", "the style image's shape"],
+        ),
+        (
+            checks.check_total_loss,
+            lambda f, t, x, w, losses=nst: tf.stack([total_loss(f, t, x, w, losses)] * 3),
+            ["wrong shape", "return one number"],
         ),
     ],
     ids=lambda x: getattr(x, "__name__", None),

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from nst_helpers.losses import (
+    balanced_layer_weights,
     content_loss,
     gram_matrix,
     style_layer_loss,
@@ -84,3 +85,28 @@ def test_total_variation_of_a_checkerboard():
 def test_weighted_total():
     total = weighted_total(tf.constant(2.0), tf.constant(3.0), tf.constant(5.0), 1.0, 10.0, 100.0)
     assert float(total) == pytest.approx(2 + 30 + 500)
+
+
+def test_balanced_layer_weights_by_hand():
+    # Start losses 2, 8 and 0.5 over L = 3 layers: w_l = 1 / (3 E_l).
+    weights = balanced_layer_weights({"a": 2.0, "b": 8.0, "c": 0.5})
+    assert weights == pytest.approx({"a": 1 / 6, "b": 1 / 24, "c": 2 / 3})
+    # Every layer's weighted start term is 1/L, and the weighted start loss is 1.
+    shares = {name: weights[name] * loss for name, loss in {"a": 2.0, "b": 8.0, "c": 0.5}.items()}
+    assert shares == pytest.approx({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+
+
+def test_balanced_layer_weights_make_the_weighted_start_loss_one():
+    ones = tf.ones((1, 3, 3))
+    grams = {"a": ones, "b": ones}
+    targets = {"a": ones * 2.0, "b": ones * 11.0}  # E_a = 1, E_b = 100
+    start = {name: float(style_layer_loss(grams[name], targets[name])) for name in grams}
+    weights = balanced_layer_weights(start)
+    assert weights == pytest.approx({"a": 0.5, "b": 0.005})
+    assert float(style_loss(grams, targets, weights)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("losses", [{}, {"a": 0.0}, {"a": -1.0}, {"a": np.nan}, {"a": np.inf}])
+def test_balanced_layer_weights_refuse_empty_zero_or_non_finite_losses(losses):
+    with pytest.raises(ValueError):
+        balanced_layer_weights(losses)

@@ -7,9 +7,12 @@ nbval executes the full notebooks separately (``pytest notebooks/``). Here:
 (c) each notebook has an H1 title, the Colab badge, at least one exercise (a code cell
     with ``### BEGIN SOLUTION`` / ``### END SOLUTION``) followed by a code cell calling
     ``checks.check_...(name)``, and "Summary" and "References" sections;
-(d) ``scripts/make_student_notebooks.py`` writes copies with every solution replaced
-    by the stub; each exercise's stub fails its check with a message about
-    ``# YOUR CODE HERE``, and each full solution passes it.
+(d) ``scripts/make_student_notebooks.py`` writes the student editions: every solution
+    replaced by the stub, the ``# test-only`` cells and lines dropped, their own Colab badge
+    and a note linking the solved notebook. The committed copies in ``notebooks/student/``
+    must be what the script writes now; each of their stubs fails its check with a message
+    about ``# YOUR CODE HERE``, and each solution of the solved notebooks passes it. nbval
+    does not execute the student copies (root ``conftest.py``).
 
 RULE FOR NOTEBOOK AUTHORS: a code cell that holds an exercise (BEGIN/END SOLUTION) must be
 self-contained. It is executed here on its own, in a fresh namespace that only holds
@@ -21,7 +24,10 @@ next code cell must call the check on the function the exercise defines, e.g.
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import importlib.util
+import json
 import re
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +43,8 @@ from nst_helpers import checks
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+STUDENT_DIR = NOTEBOOK_DIR / "student"
+REGENERATE = "run `python scripts/make_student_notebooks.py`"
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -53,6 +61,15 @@ def load_script(name: str) -> ModuleType:
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+@functools.cache
+def student(name: str) -> nbformat.NotebookNode:
+    """The committed student copy ``notebooks/student/<name>``."""
+    path = STUDENT_DIR / name
+    if not path.is_file():
+        pytest.fail(f"no student copy {path.relative_to(ROOT)}: {REGENERATE}")
+    return read(path)
 
 
 def exercises(notebook: nbformat.NotebookNode) -> list[tuple[int, str, str | None, str | None]]:
@@ -168,6 +185,69 @@ def test_strip_solutions_keeps_indentation():
         script.strip_solutions("    ### BEGIN SOLUTION\n    return x\n")
 
 
+TINY_TITLE = (
+    "# 09 · A tiny notebook\n\n"
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/x/y/blob/main/notebooks/09_tiny.ipynb)\n\n"
+    "What you will learn."
+)
+TINY_EXERCISE = (
+    "def double(x):\n"
+    "    ### BEGIN SOLUTION\n"
+    "    return 2 * x\n"
+    "    ### END SOLUTION\n"
+    "\n"
+    "assert double(2) == 4  # test-only"
+)
+
+
+def tiny_notebook(*code: str) -> nbformat.NotebookNode:
+    """A title cell, the setup cell, then the given code cells."""
+    setup = load_script("sync_notebooks").SETUP_CELL
+    cells = [nbformat.v4.new_markdown_cell(TINY_TITLE)]
+    cells += [nbformat.v4.new_code_cell(source) for source in (setup, *code)]
+    for index, cell in enumerate(cells):
+        cell.id = f"tiny-{index}"
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_test_only_markers_are_dropped():
+    script = load_script("make_student_notebooks")
+    notebook = tiny_notebook(
+        TINY_EXERCISE,
+        "# test-only\nassert double(3) == 6",
+        "result = double(5)\nassert result == 10  # test-only\nprint(result)",
+        "total = 0\nfor i in range(3):\n    total += i\n    assert total < 9  # test-only",
+    )
+    notebook.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi")]
+    notebook.cells[2].execution_count = 3
+    copy, stubs = script.student_copy(notebook, "09_tiny.ipynb")
+    assert stubs == 1
+    assert [cell.id for cell in copy.cells] == ["tiny-0", "tiny-1", "tiny-2", "tiny-4", "tiny-5"]
+    code = [cell.source for cell in copy.cells[2:]]
+    assert code == [
+        "def double(x):\n    # YOUR CODE HERE\n"
+        '    raise NotImplementedError("Write your solution here, then run the check below.")',
+        "result = double(5)\nprint(result)",
+        "total = 0\nfor i in range(3):\n    total += i",
+    ]
+    assert not copy.cells[2].outputs and copy.cells[2].execution_count is None
+    assert 'os.path.join("..", "..", "nst_helpers")' in copy.cells[1].source
+    title = copy.cells[0].source
+    assert title.startswith("# 09 · A tiny notebook\n") and title.endswith("What you will learn.")
+    assert "notebooks/student/09_tiny.ipynb" in title and "/x/y/" not in title
+    assert "**Student edition.**" in title and "/notebooks/09_tiny.ipynb)" in title
+    # The solved notebook is left as it was.
+    assert notebook.cells[2].source == TINY_EXERCISE and len(notebook.cells) == 6
+
+    # A marker anywhere else is a mistake, and so is a drop that breaks the code.
+    for wrong in ("x = 1  # test-only: why", "x = 1  #test-only"):
+        with pytest.raises(script.TestOnlyMarkerError):
+            script.student_copy(tiny_notebook(wrong), "09_tiny.ipynb")
+    with pytest.raises(script.TestOnlyMarkerError, match="invalid Python"):
+        script.student_copy(tiny_notebook("if True:\n    x = 1  # test-only"), "09_tiny.ipynb")
+
+
 def test_student_script_writes_stubbed_copies(tmp_path, capsys):
     script = load_script("make_student_notebooks")
     out = tmp_path / "student"
@@ -176,7 +256,12 @@ def test_student_script_writes_stubbed_copies(tmp_path, capsys):
     for path in NOTEBOOKS:
         assert path.name in printed
         full, copy = read(path), read(out / path.name)
-        assert len(copy.cells) == len(full.cells)
+        kept = [
+            cell.id
+            for cell in full.cells
+            if cell.cell_type != "code" or script.strip_test_only(cell.source) is not None
+        ]
+        assert [cell.id for cell in copy.cells] == kept
         text = "\n".join(cell.source for cell in copy.cells)
         assert BEGIN not in text and END not in text, (
             f"{path.name}: a solution is left in the student copy"
@@ -190,9 +275,67 @@ def test_student_script_writes_stubbed_copies(tmp_path, capsys):
             for cell in copy.cells
             if cell.cell_type == "code"
         )
-    # A second run must not overwrite the copies silently.
+    # A second run must not overwrite the copies silently (outside notebooks/student/).
     assert script.main(["--out", str(out)]) == 2
     assert script.main(["--out", str(out), "--force"]) == 0
+
+
+def test_committed_student_copies_are_up_to_date(tmp_path):
+    script = load_script("make_student_notebooks")
+    fresh = tmp_path / "student"
+    script.write_student_notebooks(out=fresh, log=lambda line: None)
+    wanted = sorted(path.name for path in fresh.glob("*.ipynb"))
+    committed = sorted(path.name for path in STUDENT_DIR.glob("*.ipynb"))
+    stale = sorted(set(wanted) ^ set(committed))
+    stale += [
+        name
+        for name in sorted(set(wanted) & set(committed))
+        if json.loads((fresh / name).read_text(encoding="utf-8"))
+        != json.loads((STUDENT_DIR / name).read_text(encoding="utf-8"))
+    ]
+    assert not stale, f"notebooks/student/ is stale ({', '.join(stale)}): {REGENERATE}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_student_copy_has_badge_note_and_setup(path):
+    script = load_script("make_student_notebooks")
+    copy = student(path.name)
+    title = copy.cells[0].source
+    assert title.startswith("# "), "first cell: markdown H1 title"
+    badges = script._SYNC.BADGE_PATTERN.findall(title)
+    assert badges == [script.student_badge(path.name)], (
+        f"the badge must open notebooks/student/{path.name}: {REGENERATE}"
+    )
+    assert "Student edition" in title and "# YOUR CODE HERE" in title
+    assert f"[`../{path.name}`]({script.github_url(f'notebooks/{path.name}')})" in title, (
+        "the note must link the solved notebook"
+    )
+    setup = next(cell.source for cell in copy.cells if cell.cell_type == "code")
+    assert setup == script._student_setup(script._SYNC.SETUP_CELL), REGENERATE
+    assert (STUDENT_DIR / ".." / ".." / "nst_helpers" / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_student_copy_has_no_solutions_or_test_only_code(path):
+    copy = student(path.name)
+    for index, cell in enumerate(copy.cells):
+        for marker in (BEGIN, END, "# test-only"):
+            assert marker not in cell.source, f"{path.name} cell {index} holds {marker!r}"
+        if cell.cell_type == "code":
+            assert not cell.get("outputs") and cell.get("execution_count") is None
+
+
+def test_nbval_does_not_run_student_copies():
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    patterns = [str(ROOT / pattern) for pattern in conftest.collect_ignore_glob]
+
+    def ignored(path: Path) -> bool:
+        return any(fnmatch.fnmatch(str(path), pattern) for pattern in patterns)
+
+    assert all(ignored(path) for path in STUDENT_DIR.glob("*.ipynb"))
+    assert not any(ignored(path) for path in NOTEBOOKS)
 
 
 def fresh_namespace() -> dict:
@@ -201,18 +344,24 @@ def fresh_namespace() -> dict:
 
 @pytest.mark.parametrize("path, index, source, check, function", EXERCISES)
 def test_stub_fails_its_check_and_solution_passes(path, index, source, check, function):
+    """The stub as committed in notebooks/student/ fails the check; the solution passes."""
     if check is None:
         pytest.fail(
             f"{path.name} cell {index}: the next code cell calls no checks.check_...(function)"
         )
     script = load_script("make_student_notebooks")
-    stub, _ = script.strip_solutions(source)
+    cell_id = read(path).cells[index].id
+    stub = next((cell.source for cell in student(path.name).cells if cell.id == cell_id), None)
+    assert stub is not None and "# YOUR CODE HERE" in stub, (
+        f"notebooks/student/{path.name} has no stub for cell {index} ({cell_id}): {REGENERATE}"
+    )
 
     namespace = fresh_namespace()
-    exec(compile(stub, f"{path.name}[{index}] (student copy)", "exec"), namespace)
+    exec(compile(stub, f"student/{path.name}[{cell_id}]", "exec"), namespace)
     with pytest.raises(checks.ExerciseError, match="YOUR CODE HERE"):
         getattr(checks, check)(namespace[function])
 
     namespace = fresh_namespace()
-    exec(compile(source, f"{path.name}[{index}]", "exec"), namespace)
+    solution = script.strip_test_only(source)
+    exec(compile(solution, f"{path.name}[{index}]", "exec"), namespace)
     assert getattr(checks, check)(namespace[function]) is True

@@ -1,12 +1,18 @@
-"""The style studio, driven headlessly: build, change a control, Run, Stop, Save, bad upload."""
+"""The style studio, driven headlessly: build, change a control, Run, Stop, Save, bad upload;
+where it runs (``mode``) and the widget-event polling, which does nothing outside a kernel."""
 
 import io
 import json
+import sys
+import threading
+import types
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from nst_helpers import widgets
 from nst_helpers.errors import NSTError
 from nst_helpers.settings import StyleSettings
 from nst_helpers.widgets import StyleStudio, next_free_path, uploaded_files
@@ -158,3 +164,137 @@ def test_bad_settings_show_a_message_instead_of_running(studio):
     object.__setattr__(studio, "settings", lambda: StyleSettings(steps=0))
     studio.run()
     assert not studio.running and "steps must be" in studio.status.value
+
+
+# ----------------------------------------------------------------------------- where it runs
+
+
+class FakeKernel:
+    """Stands in for an ipykernel: ``do_one_iteration`` as in ipykernel 6, and the request
+    being handled (a button's ``comm_msg`` or a cell's ``execute_request``)."""
+
+    def __init__(self, handling="comm_msg"):
+        self.handling = handling
+
+    async def do_one_iteration(self):
+        pass
+
+    def get_parent(self):
+        return {"header": {"msg_type": self.handling}}
+
+
+class FakeUiEvents:
+    """Stands in for ``jupyter_ui_poll.ui_events()``: records polls and the release."""
+
+    def __init__(self):
+        self.polls, self.released = [], False
+
+    def __enter__(self):
+        return self.polls.append
+
+    def __exit__(self, *exc):
+        return False
+
+    def _post_run_cell(self):
+        self.released = True
+
+
+def test_outside_a_kernel_auto_mode_uses_the_worker_thread(studio):
+    assert widgets.running_kernel() is None and not widgets.kernel_can_poll()
+    assert widgets.choose_mode() == "thread" and studio.mode == "thread"
+    assert widgets.choose_mode("main") == "main" and widgets.choose_mode("thread") == "thread"
+    with pytest.raises(NSTError, match="mode must be one of"):
+        StyleStudio(mode="background")
+
+
+def test_in_colab_auto_mode_steps_on_the_main_thread(monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert widgets.in_colab() and widgets.choose_mode("auto") == "main"
+    assert widgets.choose_mode("thread") == "thread"  # an explicit choice is kept
+
+
+def test_polling_needs_do_one_iteration_and_no_ipykernel7_lock(monkeypatch):
+    pytest.importorskip("jupyter_ui_poll")
+    assert widgets.kernel_can_poll(FakeKernel())  # ipykernel 6, Colab's too
+    ipykernel7 = FakeKernel()
+    ipykernel7._main_asyncio_lock = object()
+    assert not widgets.kernel_can_poll(ipykernel7)
+    assert not widgets.kernel_can_poll(types.SimpleNamespace())  # no do_one_iteration
+    ipykernel5 = types.SimpleNamespace(do_one_iteration=lambda: None)  # not a coroutine
+    assert not widgets.kernel_can_poll(ipykernel5)
+    monkeypatch.setattr(widgets, "running_kernel", lambda: FakeKernel())
+    assert widgets.choose_mode("auto") == "main"
+
+
+def test_widget_events_outside_a_kernel_is_a_poll_that_does_nothing(monkeypatch):
+    ui_poll = pytest.importorskip("jupyter_ui_poll")
+
+    def must_not_be_called():
+        raise AssertionError("jupyter_ui_poll used outside a kernel")
+
+    monkeypatch.setattr(ui_poll, "ui_events", must_not_be_called)
+    with widgets.widget_events() as poll:
+        assert poll(10) is None and poll() is None
+
+
+@pytest.mark.parametrize("handling, released", [("comm_msg", True), ("execute_request", False)])
+def test_widget_events_polls_with_jupyter_ui_poll_in_a_kernel(monkeypatch, handling, released):
+    ui_poll = pytest.importorskip("jupyter_ui_poll")
+    events = FakeUiEvents()
+    monkeypatch.setattr(ui_poll, "ui_events", lambda: events)
+    monkeypatch.setattr(widgets, "running_kernel", lambda: FakeKernel(handling))
+    with widgets.widget_events() as poll:
+        poll(10)
+        poll(10)
+    assert events.polls == [10, 10]
+    # In a click handler the cells held back meanwhile are released when the run ends; in
+    # a cell, jupyter-ui-poll releases them itself when the cell ends.
+    assert events.released is released
+
+
+def test_main_mode_handles_the_stop_click_between_steps(studio, monkeypatch):
+    studio.mode = "main"
+    studio.steps.value = 200
+    studio.optimizer.value = "adam"
+    threads, calls = [], []
+
+    @contextmanager
+    def one_click_waiting():
+        def poll(count):
+            threads.append(threading.current_thread())
+            calls.append(count)
+            if len(calls) == 3:  # after steps 0, 1, 2: the Stop click has arrived
+                studio.stop_button.click()
+
+        yield poll
+
+    monkeypatch.setattr(widgets, "widget_events", one_click_waiting)
+    studio.run()  # returns when the run has ended, on this thread
+    assert studio._thread is None and not studio.running
+    assert set(threads) == {threading.current_thread()}
+    run = studio.history[-1]
+    assert run.result.stop_reason == "stopped" and run.result.steps == 2
+    assert calls == [widgets.POLL_EVENTS] * 3 and studio._poll is widgets._no_poll
+    assert "stopped early" in studio.status.value and not studio.run_button.disabled
+
+
+def test_main_mode_outside_a_kernel_just_runs(studio):
+    studio.mode = "main"
+    studio.run()
+    studio.wait(timeout=1)  # nothing to wait for
+    assert studio._thread is None and not studio.running and len(studio.history) == 1
+    assert studio.history[0].result.steps == 3 and studio.progress.value == 3
+    assert "Stop cannot be clicked" not in studio.status.value  # no kernel: no Stop button
+
+
+def test_main_mode_gives_the_buttons_back_when_polling_cannot_start(studio, monkeypatch):
+    @contextmanager
+    def broken():
+        raise RuntimeError("Nesting not supported")
+        yield
+
+    studio.mode = "main"
+    monkeypatch.setattr(widgets, "widget_events", broken)
+    with pytest.raises(RuntimeError):
+        studio.run()
+    assert not studio.running and not studio.run_button.disabled and studio.stop_button.disabled
