@@ -365,3 +365,26 @@ def test_stub_fails_its_check_and_solution_passes(path, index, source, check, fu
     solution = script.strip_test_only(source)
     exec(compile(solution, f"{path.name}[{index}]", "exec"), namespace)
     assert getattr(checks, check)(namespace[function]) is True
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_pictured_attachment_is_in_the_notebook(path):
+    """Pictures shown before anything runs live in the cell's attachments (Colab renders
+    no relative links), and the notebook stays small."""
+    notebook = read(path)
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for name in re.findall(r"\(attachment:([^)\s]+)\)", cell.source):
+            assert name in cell.get("attachments", {}), f"{path.name}: {name} is missing"
+            assert "image/png" in cell.attachments[name] or "image/jpeg" in cell.attachments[name]
+    assert path.stat().st_size < 1_000_000, f"{path.name} is over 1 MB"
+
+
+def test_notebook_01_shows_the_schematic_of_the_method():
+    cells = read(NOTEBOOK_DIR / "01_images_and_preprocessing.ipynb").cells
+    assert any(
+        "(attachment:method.png)" in c.source and "method.png" in c.get("attachments", {})
+        for c in cells
+        if c.cell_type == "markdown"
+    )
