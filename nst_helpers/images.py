@@ -30,6 +30,7 @@ from PIL import Image, ImageOps
 
 from .errors import NSTError
 from .files import atomic_write
+from .validate import positive_int
 
 MAX_PIXELS: int = 50_000_000
 """Images with more pixels than this are refused before decoding (decompression bombs)."""
@@ -277,7 +278,7 @@ def load_image(
     is exactly ``max_dim`` pixels, keeping the aspect ratio.
     """
     if max_dim is not None:
-        _check_positive_int(max_dim, "max_dim")
+        positive_int(max_dim, "max_dim")
     pixels = open_rgb(source, max_pixels)
     image = tf.convert_to_tensor(pixels[np.newaxis], dtype=tf.float32) / 255.0
     return image if max_dim is None else resize_max_dim(image, max_dim)
@@ -292,7 +293,7 @@ def resize_max_dim(image: ImageLike, max_dim: int) -> tf.Tensor:
     The shorter side becomes ``round(short * max_dim / long)`` (at least 1). The
     result is float32 in ``[0, 1]`` with the rank of the input.
     """
-    _check_positive_int(max_dim, "max_dim")
+    positive_int(max_dim, "max_dim")
     height, width = int(image.shape[-3]), int(image.shape[-2])
     return resize_to(image, *_fit_longest_side(height, width, max_dim))
 
@@ -308,21 +309,13 @@ def resize_to(image: ImageLike, height: int, width: int) -> tf.Tensor:
 
     Bilinear with antialiasing; returns float32 clipped to ``[0, 1]``, same rank as the input.
     """
-    _check_positive_int(height, "height")
-    _check_positive_int(width, "width")
+    positive_int(height, "height")
+    positive_int(width, "width")
     image = tf.cast(image, tf.float32)
     if tuple(image.shape[-3:-1]) == (height, width):
         return tf.clip_by_value(image, 0.0, 1.0)
     resized = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
     return tf.clip_by_value(resized, 0.0, 1.0)
-
-
-def _check_positive_int(value: object, what: str, example: int = 512) -> None:
-    """Raise NSTError unless ``value`` is a whole number > 0 (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise NSTError(
-            f"{what} must be a positive whole number, got {value!r}; pass e.g. {what}={example}."
-        )
 
 
 # ------------------------------------------------------------------------ conversion
@@ -577,7 +570,7 @@ def show_images(
             f"got {len(pictures)} images but {len(titles)} titles; give one title per image."
         )
     ncols = len(pictures) if ncols is None else ncols
-    _check_positive_int(ncols, "ncols", example=4)
+    positive_int(ncols, "ncols")
     ncols = min(ncols, len(pictures))
     nrows = -(-len(pictures) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
@@ -617,7 +610,7 @@ def image_grid(images: ImageLike | Sequence[ImageLike], ncols: int) -> np.ndarra
     last row are white. Gray ``(H, W)`` images are allowed (e.g. feature maps
     scaled to ``[0, 1]``).
     """
-    _check_positive_int(ncols, "ncols", example=8)
+    positive_int(ncols, "ncols")
     tiles = _as_image_list(images)
     height, width, _ = tiles[0].shape
     if any(tile.shape != tiles[0].shape for tile in tiles):

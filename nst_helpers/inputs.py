@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
 from . import config
@@ -156,8 +155,3 @@ def initial_image(
     if init == "noise":
         return noise_like(content, seed)
     raise NSTError(f"init must be one of {INITS}, not {init!r}")
-
-
-def as_floats(terms: dict) -> dict[str, float]:
-    """Loss terms as Python floats."""
-    return {name: float(np.asarray(value)) for name, value in terms.items()}

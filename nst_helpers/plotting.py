@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import NSTError
+from .validate import positive_int
 
 TERMS: tuple[str, ...] = ("total", "content", "style", "tv")
 """The loss columns of a ``StyleResult.history``."""
@@ -262,12 +262,6 @@ class LivePreview:
 # --------------------------------------------------------------------------- feature maps
 
 
-def _check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise NSTError(f"{name} must be a positive whole number, got {value!r}.")
-    return int(value)
-
-
 def normalize_channels(features) -> np.ndarray:
     """Scale each channel of ``(H, W, C)`` features to [0, 1] (a constant channel becomes 0)."""
     array = np.asarray(features, dtype=np.float32)
@@ -309,7 +303,7 @@ def show_feature_maps(
             "pass one layer's output for one image."
         )
     if channels is None:
-        indices = list(range(min(_check_count(n, "n"), array.shape[-1])))
+        indices = list(range(min(positive_int(n, "n"), array.shape[-1])))
     else:
         indices = [int(c) for c in np.asarray(channels).ravel()]
         bad = [c for c in indices if not 0 <= c < array.shape[-1]]
@@ -318,7 +312,7 @@ def show_feature_maps(
                 f"channels must be indices from 0 to {array.shape[-1] - 1}, got {list(channels)!r}."
             )
     n = len(indices)
-    ncols = min(_check_count(ncols, "ncols"), n)
+    ncols = min(positive_int(ncols, "ncols"), n)
     nrows = -(-n // ncols)
     maps = normalize_channels(array[..., indices])
     height, width = maps.shape[:2]

@@ -21,11 +21,14 @@ class SettingError(NSTError):
 
 def positive_int(value: object, name: str, low: int = 1, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]``; bools, floats and text are refused."""
+    if high is not None:
+        wanted = f"a whole number between {low} and {high}"
+    else:
+        wanted = "a positive whole number" if low == 1 else f"a whole number of at least {low}"
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise SettingError(name, f"{name} must be a whole number, not {value!r}")
+        raise SettingError(name, f"{name} must be {wanted}, not {value!r}")
     if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise SettingError(name, f"{name} must be {bounds}, not {value}")
+        raise SettingError(name, f"{name} must be {wanted}, not {value}")
     return int(value)
 
 

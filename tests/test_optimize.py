@@ -9,6 +9,7 @@ from conftest import quiet
 from nst_helpers.color import rgb_to_yiq
 from nst_helpers.errors import NSTError
 from nst_helpers.monitor import StopRun
+from nst_helpers.objective import StyleTransferLoss
 from nst_helpers.optimize import stylize
 from nst_helpers.settings import StyleSettings
 
@@ -55,15 +56,9 @@ def test_the_best_image_is_returned(extractor, images):
         extractor=extractor,
         **quiet(),
     )
-    loss = StyleTransferLoss_for(extractor, content, style)
+    loss = StyleTransferLoss(extractor, content, style)
     returned = float(loss.terms(result.image)["total"])
     assert returned == pytest.approx(result.history["total"].min(), rel=1e-4)
-
-
-def StyleTransferLoss_for(extractor, content, style):
-    from nst_helpers.objective import StyleTransferLoss
-
-    return StyleTransferLoss(extractor, content, style)
 
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "StopRun", "should_stop"])
