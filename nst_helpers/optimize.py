@@ -230,12 +230,13 @@ def _options(settings: StyleSettings) -> dict[str, float]:
 def build_extractor(
     settings: StyleSettings, log: Callable[[str], None] = print
 ) -> FeatureExtractor:
-    """VGG19 computing the settings' layers, with their weights and pooling."""
+    """VGG19 computing the settings' layers, with their weights, pooling and network."""
     extractor = FeatureExtractor(
         [*settings.style_layers, *settings.content_layers],
         weights=settings.weights,
         pooling=settings.pooling,
         log=log,
+        network=settings.network,
     )
     log(extractor.source.describe())
     return extractor
@@ -284,8 +285,8 @@ def _result(
     if image is None:  # stopped before the first level began
         image = initial_image(settings.init, photo, inputs.styles[0], settings.seed, inputs.start)
     image = color.finish(settings.preserve_colors, resize_to(image, *photo.shape[1:3]), photo)
-    if extractor.pooling != settings.pooling:
-        settings = settings.replace(pooling=extractor.pooling)
+    if (extractor.pooling, extractor.network) != (settings.pooling, settings.network):
+        settings = settings.replace(pooling=extractor.pooling, network=extractor.network)
     return StyleResult(
         image,
         monitor.history(),

@@ -25,7 +25,7 @@ from .color import PRESERVE_COLORS
 from .errors import NSTError
 from .files import atomic_write
 from .validate import SettingError, finite_number, positive_int
-from .vgg import CONTENT_LAYERS, STYLE_LAYERS, check_layers
+from .vgg import CONTENT_LAYERS, NETWORKS, STYLE_LAYERS, check_layers
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "style", "noise")
@@ -98,6 +98,13 @@ class StyleSettings:
     seed: int = _option(0, "seed for --init noise", type=int)
     learning_rate: float = _option(0.02, "Adam's step size (pixels are in [0, 1])", type=float)
     pooling: str = _option("max", "VGG19 pooling: max (as trained) or avg", choices=POOLINGS)
+    network: str = _option(
+        "plain",
+        "VGG19 as trained (plain), or rescaled so that every filter's mean activation over "
+        "the course's images is 1, as in Gatys et al. 2015 (normalized; its features are "
+        "hundreds of times smaller: use it with --style-weight 10 --tv-weight 0.3)",
+        choices=NETWORKS,
+    )
     weights: str = _option(
         "auto", "VGG19 weights: auto, imagenet, compact or a .h5/.npz/.whl/.bin file"
     )
@@ -191,6 +198,7 @@ def _checked(s: StyleSettings) -> dict[str, Any]:
         "seed": positive_int(s.seed, "seed", 0),
         "learning_rate": finite_number(s.learning_rate, "learning_rate", strict=True),
         "pooling": _choice(s.pooling, "pooling", POOLINGS),
+        "network": _choice(s.network, "network", NETWORKS),
         "weights": _weights(s.weights),
         "max_seconds": None
         if s.max_seconds is None

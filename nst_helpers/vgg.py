@@ -8,20 +8,37 @@ The network is built here layer by layer with Keras' layer names (``block1_conv1
 ``block5_conv4``), so that it can use max pooling (as trained) or average pooling
 (which Gatys et al. 2015 found gives slightly smoother results), and so that a model
 asked for a few layers stops at the deepest of them.
+
+Gatys et al. (2015) also rescaled the network so that every filter's mean activation over
+images and positions is 1. :func:`normalize_weights` does that with the course's own
+images (``network="normalized"``); the result is cached beside the weights.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from .data import load_content
 from .errors import NSTError
+from .files import file_hash
 from .validate import SettingError
-from .weights import VGG19_CONV_LAYERS, WeightsSource, load_weights, resolve_weights
+from .weights import (
+    VGG19_CONV_LAYERS,
+    WeightsArrays,
+    WeightsSource,
+    keras_cache_dir,
+    load_npz,
+    load_weights,
+    resolve_weights,
+    save_npz,
+)
 
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)
 """ImageNet mean pixel in BGR order, on the 0..255 scale."""
@@ -31,6 +48,26 @@ CONTENT_LAYERS = ("block4_conv2",)
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 """Style layers of Gatys et al. (their conv1_1 ... conv5_1)."""
+
+NETWORKS = ("plain", "normalized")
+"""VGG19 as trained, or rescaled so that every filter's mean activation is 1."""
+
+NORMALIZATION_IMAGES = (
+    "tubingen",
+    "grace_hopper",
+    "starry_night",
+    "shipwreck",
+    "woman_with_hat",
+    "wave",
+    "udnie",
+    "brush_strokes",
+    "mosaic",
+    "swirls",
+)
+"""The course's photos and paintings over which each filter's mean activation is made 1."""
+
+NORMALIZATION_SIZE = 256
+"""Longest side (px) of those images when the means are measured."""
 
 LAYER_ORDER: list[str] = []
 for _block, _count in zip(range(1, 6), (2, 2, 4, 4, 4)):
@@ -69,6 +106,7 @@ def build_vgg19(
     pooling: str = "max",
     up_to: str = "block5_pool",
     log: Callable[[str], None] = print,
+    network: str = "plain",
 ) -> tuple[tf.keras.Model, WeightsSource]:
     """Build VGG19's convolutional part with ImageNet weights, frozen.
 
@@ -77,15 +115,18 @@ def build_vgg19(
         pooling: ``"max"`` (as trained) or ``"avg"``.
         up_to: the last layer to build; deeper layers are left out.
         log: receives progress lines (the weights source among them).
+        network: ``"plain"`` (as trained) or ``"normalized"`` (:func:`normalized_weights`).
     Returns:
         (model, source): a Keras functional model mapping a preprocessed
         (B, H, W, 3) batch to ``up_to``'s feature map, and where the weights came from.
     """
     if pooling not in ("max", "avg"):
         raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+    if network not in NETWORKS:
+        raise NSTError(f"network must be one of {list(NETWORKS)}, not {network!r}")
     check_layers([up_to])
     source = resolve_weights(weights, log=log)
-    arrays = load_weights(source)
+    arrays = load_weights(source) if network == "plain" else normalized_weights(source, log)
     channels = {name: out for name, _, out in VGG19_CONV_LAYERS}
 
     inputs = tf.keras.Input(shape=(None, None, 3), name="vgg_input")
@@ -123,17 +164,81 @@ class FeatureExtractor:
         weights: str | os.PathLike = "auto",
         pooling: str = "max",
         log: Callable[[str], None] = print,
+        network: str = "plain",
     ):
         self.layers = check_layers(layers)
         deepest = max(self.layers, key=LAYER_ORDER.index)
-        full, self.source = build_vgg19(weights, pooling=pooling, up_to=deepest, log=log)
+        full, self.source = build_vgg19(weights, pooling, deepest, log, network)
         outputs = {name: full.get_layer(name).output for name in self.layers}
         self.model = tf.keras.Model(full.input, outputs, name="vgg19_features")
         self.model.trainable = False
         self.pooling = pooling
+        self.network = network
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.model(preprocess(image), training=False)
+
+
+# --------------------------------------------------------------- the paper's normalised network
+
+
+def normalize_weights(arrays: WeightsArrays, images: Sequence[tf.Tensor]) -> WeightsArrays:
+    """Rescale every filter so that its mean activation over ``images`` and positions is 1.
+
+    Each filter's mean m after the ReLU is measured over all images and positions, and its
+    kernel and bias are divided by m. The next layer's kernel is multiplied by the same m
+    along its input channels, so it still sees what it saw: ReLU and max pooling commute
+    with a positive factor, and the network computes the same features up to one factor per
+    filter. A filter that never fires on these images keeps its scale. Max pooling, as
+    VGG19 was trained.
+
+    Args:
+        arrays: layer name -> (kernel (3, 3, in, out), bias (out,)).
+        images: RGB images in [0, 1], each (1, H, W, 3); sizes may differ.
+    Returns:
+        the rescaled arrays, float32.
+    """
+    activations = [preprocess(image) for image in images]  # the network as trained
+    scaled, previous = {}, np.ones(3, np.float32)  # previous: the input channels' factors
+    for name in LAYER_ORDER[: LAYER_ORDER.index("block5_conv4") + 1]:
+        if name.endswith("pool"):
+            activations = [tf.nn.max_pool2d(a, 2, 2, "VALID") for a in activations]
+            continue
+        kernel, bias = arrays[name]
+        activations = [tf.nn.relu(tf.nn.conv2d(a, kernel, 1, "SAME") + bias) for a in activations]
+        totals = tf.add_n([tf.reduce_sum(a, axis=(0, 1, 2)) for a in activations]).numpy()
+        means = totals / sum(int(np.prod(a.shape[:3])) for a in activations)
+        factor = np.where(means > 0, 1.0 / np.maximum(means, 1e-30), 1.0).astype(np.float32)
+        scaled[name] = (kernel / previous[:, None] * factor, bias * factor)
+        previous = factor
+    return scaled
+
+
+def normalized_weights(source: WeightsSource, log: Callable[[str], None] = print) -> WeightsArrays:
+    """``source``'s weights rescaled by :func:`normalize_weights` over the course's images
+    (:data:`NORMALIZATION_IMAGES` at :data:`NORMALIZATION_SIZE` px), cached beside the weights."""
+    path = normalized_cache_file(source)
+    if path.is_file():
+        try:
+            return load_npz(path)
+        except NSTError as error:
+            log(f"{error}; computing the normalised network again.")
+    log(f"Normalising VGG19 over {len(NORMALIZATION_IMAGES)} of the course's images...")
+    images = [load_content(name, max_dim=NORMALIZATION_SIZE) for name in NORMALIZATION_IMAGES]
+    arrays = normalize_weights(load_weights(source), images)
+    try:
+        save_npz(arrays, path)
+    except OSError as error:
+        log(f"The normalised network could not be cached ({error}); it is used for this run.")
+    return arrays
+
+
+def normalized_cache_file(source: WeightsSource) -> Path:
+    """Cache file of the normalised network: named after the weights file's hash and the
+    images and size it was normalised over, so that a change of either makes a new one."""
+    recipe = f"{file_hash(source.path)} {' '.join(NORMALIZATION_IMAGES)} {NORMALIZATION_SIZE}"
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    return keras_cache_dir() / f"vgg19_normalized_{digest}.npz"
 
 
 def layer_table() -> pd.DataFrame:

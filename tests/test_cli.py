@@ -363,6 +363,7 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
         "strip content": (["strip.png", "style.jpg", "-o", "o.png", "--size", "64"], "crop it"),
         "style weight overflow": ([*ok, "-o", "o.png", "--style-weight", "1e300"], "float32"),
         "settings file missing": ([*ok, "-o", "o.png", "--settings", "none.json"], "none.json"),
+        "unknown network": ([*ok, "-o", "o.png", "--network", "scaled"], "normalized"),
     }
 
 
@@ -404,6 +405,7 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
         "strip content",
         "style weight overflow",
         "settings file missing",
+        "unknown network",
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(photos, case, capsys, monkeypatch):

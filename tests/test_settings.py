@@ -49,6 +49,7 @@ def test_defaults_are_the_papers_layers_and_the_tuned_weights():
         ({"style_layer_weights": {"block4_conv2": 1}}, "style_layer_weights", "not style layers"),
         ({"preserve_colors": "sepia"}, "preserve_colors", "one of"),
         ({"pooling": "min"}, "pooling", "one of"),
+        ({"network": "scaled"}, "network", "one of"),
         ({"seed": -1}, "seed", "at least 0"),
         ({"max_seconds": 0}, "max_seconds", "> 0"),
         ({"weights": "nowhere.h5"}, "weights", "none of these"),

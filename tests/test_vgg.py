@@ -4,14 +4,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from nst_helpers import vgg
 from nst_helpers.errors import NSTError
 from nst_helpers.vgg import (
     VGG_MEAN_BGR,
     FeatureExtractor,
     deprocess,
     layer_table,
+    normalize_weights,
+    normalized_weights,
     preprocess,
 )
+from nst_helpers.weights import load_weights
 
 
 def test_preprocess_known_pixel_and_inverse():
@@ -90,3 +94,69 @@ def test_average_pooling_differs_from_max():
     assert not np.allclose(a["block2_conv1"], b["block2_conv1"])
     with pytest.raises(NSTError, match="pooling"):
         FeatureExtractor(["block2_conv1"], pooling="min", log=lambda line: None)
+
+
+# ------------------------------------------------------------------ the normalised network
+
+
+def test_normalized_network_has_mean_activation_one_for_every_filter(extractor, images):
+    # Checked in Keras' own VGG19 with the rescaled weights, on the images they were made from.
+    import keras
+
+    pictures = list(images)
+    arrays = normalize_weights(load_weights(extractor.source), pictures)
+    reference = keras.applications.VGG19(include_top=False, weights=None)
+    for name, (kernel, bias) in arrays.items():
+        reference.get_layer(name).set_weights([kernel, bias])
+    for layer in ("block1_conv1", "block3_conv2", "block5_conv1"):
+        probe = keras.Model(reference.input, reference.get_layer(layer).output)
+        outputs = [probe(preprocess(picture)).numpy() for picture in pictures]
+        positions = sum(o.shape[1] * o.shape[2] for o in outputs)
+        means = sum(o.sum(axis=(0, 1, 2)) for o in outputs) / positions
+        alive = means > 0  # a filter that never fires on these images keeps its weights
+        assert alive.mean() > 0.9, layer
+        np.testing.assert_allclose(means[alive], 1.0, rtol=1e-3, err_msg=layer)
+
+
+def test_normalized_features_are_the_plain_ones_times_one_factor_per_filter():
+    image = tf.random.stateless_uniform((1, 48, 40, 3), seed=(3, 5))
+    quiet = {"log": lambda line: None}
+    plain = FeatureExtractor(["block3_conv1"], **quiet)(image)["block3_conv1"].numpy()
+    scaled = FeatureExtractor(["block3_conv1"], network="normalized", **quiet)(image)
+    scaled = scaled["block3_conv1"].numpy()
+    assert ((plain > 0) == (scaled > 0)).mean() > 0.999  # the same units fire
+    fires = plain > 1e-2 * plain.max()
+    ratio = np.where(fires, scaled / np.where(fires, plain, 1.0), np.nan)[0]
+    per_filter = np.nanmedian(ratio, axis=(0, 1))
+    spread = np.nanmax(np.abs(ratio / per_filter - 1.0), axis=(0, 1))
+    assert np.nanmax(spread) < 1e-2  # one positive factor per filter, the same at every position
+    assert np.nanmin(per_filter) > 0 and np.nanmax(per_filter) / np.nanmin(per_filter) > 10
+
+
+def test_normalized_network_is_cached_and_made_again_when_broken(extractor, monkeypatch, tmp_path):
+    made, lines = [], []
+
+    def fake_normalize(arrays, pictures):
+        made.append(len(pictures))
+        return {name: (kernel * 2.0, bias * 2.0) for name, (kernel, bias) in arrays.items()}
+
+    monkeypatch.setattr(vgg, "keras_cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(vgg, "normalize_weights", fake_normalize)
+    first = normalized_weights(extractor.source, log=lines.append)
+    path = vgg.normalized_cache_file(extractor.source)
+    assert path.parent == tmp_path and path.is_file() and made == [len(vgg.NORMALIZATION_IMAGES)]
+    again = normalized_weights(extractor.source, log=lines.append)
+    assert made == [len(vgg.NORMALIZATION_IMAGES)]  # read from the cache
+    np.testing.assert_array_equal(again["block2_conv1"][0], first["block2_conv1"][0])
+
+    path.write_bytes(path.read_bytes()[:1000])  # truncated
+    normalized_weights(extractor.source, log=lines.append)
+    assert len(made) == 2 and any("does not match its sha256" in line for line in lines)
+
+    monkeypatch.setattr(vgg, "NORMALIZATION_IMAGES", vgg.NORMALIZATION_IMAGES[:3])
+    assert vgg.normalized_cache_file(extractor.source) != path  # another recipe, another file
+
+
+def test_unknown_network_is_refused():
+    with pytest.raises(NSTError, match="network"):
+        FeatureExtractor(["block1_conv1"], network="scaled", log=lambda line: None)
