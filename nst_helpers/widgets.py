@@ -353,7 +353,7 @@ class StyleStudio:
                 buttons,
                 self.progress,
                 self.status,
-                w.HBox([self.preview, self.loss_plot]),
+                w.HBox([self.preview, self.loss_plot], layout=w.Layout(align_items="flex-start")),
                 w.HTML("<b>Last results</b>"),
                 self.comparison,
             ]
@@ -407,8 +407,9 @@ class StyleStudio:
                 options=INITS, value="content", description="start from", style=style
             ),
             "preserve_colors": w.Dropdown(
-                options=[("no", None), ("luminance", "luminance"), ("histogram", "histogram")],
-                value=None,
+                # "" for "no": ipywidgets 8 takes a value of None for "nothing selected"
+                options=[("no", ""), ("luminance", "luminance"), ("histogram", "histogram")],
+                value="",
                 description="keep colours",
                 style=style,
             ),
@@ -427,6 +428,7 @@ class StyleStudio:
     def settings(self) -> StyleSettings:
         """The current choices as one :class:`StyleSettings` (its checks apply)."""
         values = {name: self.controls[name].value for name in STUDIO_SETTINGS}
+        values["preserve_colors"] = values["preserve_colors"] or None
         if self.blend_with.value != "(none)":
             values["style_blend"] = (round(self.blend.value, 4), round(1 - self.blend.value, 4))
         return StyleSettings(**values)
@@ -438,10 +440,10 @@ class StyleStudio:
 
     def apply(self, settings: StyleSettings, styles: list[str] | None = None) -> None:
         """Set the controls from ``settings`` (e.g. loaded from a saved JSON)."""
+        unset = {"size": self.size.value, "preserve_colors": ""}  # controls that cannot be None
         for name in STUDIO_SETTINGS:
-            self.controls[name].value = (
-                getattr(settings, name) if name != "size" else settings.size or self.size.value
-            )
+            value = getattr(settings, name)
+            self.controls[name].value = unset.get(name) if value is None else value
         if styles and len(styles) > 1 and settings.style_blend:
             self.blend_with.value, self.blend.value = styles[1], settings.style_blend[0]
         else:

@@ -27,8 +27,12 @@ const served = '/tmp/studio_demo';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const shot = async (page, name) => {
   // JupyterLab asks once whether to fetch its news: answer, so that the toast leaves the shots.
-  await page.locator('.Toastify__toast-container button:text-is("No")').first()
-    .click({ timeout: 500 }).catch(() => {});
+  // (It may still be sliding in: wait for it to settle, and to be gone after the click.)
+  const no = page.locator('.Toastify__toast-container button:text-is("No")').first();
+  if (await no.count()) {
+    await no.click({ timeout: 5000 }).catch(() => {});
+    await no.waitFor({ state: 'detached', timeout: 3000 }).catch(() => {});
+  }
   await page.screenshot({ path: `${shots}/${prefix}_${name}.png` });
 };
 

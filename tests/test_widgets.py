@@ -63,6 +63,26 @@ def test_changing_controls_changes_the_settings(studio):
     assert (settings.size, settings.steps) == (48, 3)
 
 
+def test_keep_colours_shows_no_at_the_start_and_after_going_back(studio):
+    # ipywidgets 8 shows an empty box for a value of None: "no" must stay a real choice.
+    colours = studio.preserve_colors
+    assert colours.label == "no" and studio.settings().preserve_colors is None
+    colours.value = "luminance"
+    assert studio.settings().preserve_colors == "luminance"
+    colours.index = 0
+    assert colours.label == "no" and studio.settings().preserve_colors is None
+    studio.apply(StyleSettings(preserve_colors="histogram"))
+    assert colours.label == "histogram"
+    studio.apply(StyleSettings())
+    assert colours.label == "no" and studio.settings().preserve_colors is None
+
+
+def test_preview_keeps_its_shape_beside_the_loss_plot(studio):
+    rows = studio.widget.children
+    row = next(child for child in rows if studio.preview in getattr(child, "children", ()))
+    assert row.layout.align_items == "flex-start"  # the default, stretch, distorts the preview
+
+
 def test_run_then_save_writes_png_and_json_without_overwriting(studio, tmp_path):
     studio.style.select("swirls")
     studio.run()
