@@ -388,3 +388,25 @@ def test_notebook_01_shows_the_schematic_of_the_method():
         for c in cells
         if c.cell_type == "markdown"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_expected_pictures_follow_their_cells_and_the_time_is_stated(path):
+    """Each cell named in scripts/make_expected_pictures.py is followed by its picture, made
+    by that script from a full-size run; the opening cell states the measured time."""
+    script = load_script("make_expected_pictures")
+    cells = read(path).cells
+    ids = [cell.id for cell in cells]
+    for cell_id in script.PICTURES.get(path.stem, []):
+        assert cell_id in ids, f"{path.name}: no cell {cell_id} (update PICTURES in the script)"
+        after = cells[ids.index(cell_id) + 1]
+        name = f"expected-{cell_id}.jpg"
+        assert after.id == f"expected-{cell_id}" and name in after.get("attachments", {}), (
+            f"{path.name}: cell {cell_id} has no expected picture after it: run "
+            "`python scripts/make_expected_pictures.py run/embed`"
+        )
+        assert f"(attachment:{name})" in after.source and "**Expected result**" in after.source
+    time_stated = rf"{re.escape(script.TIME_LINE)} (about \d+ min|under a minute) on a"
+    assert re.search(time_stated, cells[0].source), (
+        f"{path.name}: the opening cell does not state the measured full-size time"
+    )
