@@ -63,6 +63,7 @@ PICTURES: dict[str, list[str]] = {
         "23f68ec3",
         "f11acedf",
     ],
+    "07_style_studio": ["64cf26aa", "52b26577", "9506aef3"],
 }
 """Notebook -> ids of the code cells whose pictures are shown before running."""
 
@@ -179,21 +180,37 @@ def embed(stem: str) -> str:
         notebook.cells.insert(index + 1, expected_cell(cell_id, small_jpeg(png), made_by, record))
     notebook.cells[0].source = with_time(notebook.cells[0].source, record)
     nbformat.write(notebook, path)
+    index = NOTEBOOKS / "README.md"
+    index.write_text(index_with_time(index.read_text(encoding="utf-8"), stem, record), "utf-8")
     size = path.stat().st_size // 1024
     note = f"; no picture for {missing}" if missing else ""
     return f"{stem}: {len(PICTURES.get(stem, [])) - len(missing)} pictures, {size} KB{note}"
 
 
+def duration(record: dict) -> str:
+    """The recorded running time in words: ``"about 6 min"`` or ``"under a minute"``."""
+    minutes = round(record["seconds"] / 60)
+    return f"about {minutes} min" if minutes else "under a minute"
+
+
 def with_time(title: str, record: dict) -> str:
     """The opening cell with its running-time line set from the record."""
-    minutes = round(record["seconds"] / 60)
-    duration = f"about {minutes} min" if minutes else "under a minute"
     line = (
-        f"{TIME_LINE} {duration} on a {record['cpus']}-core CPU "
+        f"{TIME_LINE} {duration(record)} on a {record['cpus']}-core CPU "
         f"(measured {record['date']}); much less on a GPU."
     )
     kept = [text for text in title.split("\n\n") if not text.startswith(TIME_LINE)]
     return "\n\n".join([*kept, line])
+
+
+def index_with_time(index: str, stem: str, record: dict) -> str:
+    """notebooks/README.md with the last column of ``stem``'s row set to its running time."""
+    lines = index.split("\n")
+    for number, line in enumerate(lines):
+        if line.startswith(f"| {stem[:2]} |"):
+            cells = line.split(" | ")
+            lines[number] = " | ".join([*cells[:-1], f"{duration(record)} |"])
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- command line

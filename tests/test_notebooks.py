@@ -407,6 +407,8 @@ def test_expected_pictures_follow_their_cells_and_the_time_is_stated(path):
         )
         assert f"(attachment:{name})" in after.source and "**Expected result**" in after.source
     time_stated = rf"{re.escape(script.TIME_LINE)} (about \d+ min|under a minute) on a"
-    assert re.search(time_stated, cells[0].source), (
-        f"{path.name}: the opening cell does not state the measured full-size time"
-    )
+    stated = re.search(time_stated, cells[0].source)
+    assert stated, f"{path.name}: the opening cell does not state the measured full-size time"
+    index = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in index.splitlines() if line.startswith(f"| {path.name[:2]} |"))
+    assert row.endswith(f"| {stated.group(1)} |"), f"the index lists another time for {path.name}"
