@@ -3,7 +3,8 @@
 The algorithm (what the course teaches): ``vgg`` (VGG19 as a feature extractor), ``losses``
 (Gram matrix, content, style and total variation losses), ``objective`` (the total loss
 with its targets), ``optimize`` (``stylize``: the loop with L-BFGS or Adam), ``schedule``
-(coarse to fine), ``color`` and ``masks`` (the controls). The plumbing: ``settings``,
+(coarse to fine), ``color`` and ``masks`` (the controls), ``transformer`` and ``realtime``
+(a feed-forward network trained to paint in one pass). The plumbing: ``settings``,
 ``inputs``, ``monitor``, ``images``, ``weights``, ``data``, ``textures``, ``files``,
 ``validate``, ``config``, ``errors``, ``plotting``, ``checks``, ``widgets``, ``cli``.
 
@@ -54,7 +55,7 @@ _EXPORTS = {
     "weights": ["resolve_weights"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_MODULES = ["checks", "color", "masks", "plotting", "textures", "widgets"]
+_MODULES = ["checks", "color", "masks", "plotting", "realtime", "textures", "transformer", "widgets"]
 
 __all__ = sorted([*_WHERE, *_MODULES])
 
