@@ -55,7 +55,16 @@ _EXPORTS = {
     "weights": ["resolve_weights"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_MODULES = ["checks", "color", "masks", "plotting", "realtime", "textures", "transformer", "widgets"]
+_MODULES = [
+    "checks",
+    "color",
+    "masks",
+    "plotting",
+    "realtime",
+    "textures",
+    "transformer",
+    "widgets",
+]
 
 __all__ = sorted([*_WHERE, *_MODULES])
 
