@@ -38,6 +38,9 @@ MAX_PIXELS: int = 50_000_000
 SAVE_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 """File suffixes :func:`save_image` accepts and the Pillow format each one selects."""
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+"""File name endings of the image files read from a folder (PNG, JPEG, WebP, BMP, GIF, TIFF)."""
+
 NAME_MAX: int = 255
 """The longest file or folder name, in bytes, that common file systems accept."""
 

@@ -1,0 +1,114 @@
+"""Photos to train real-time networks on, offline or from a folder of your own, with credits.
+
+Offline, the photos come from installed packages: scikit-image's astronaut, chelsea, coffee
+and rocket, scikit-learn's china and flower, and matplotlib's Grace Hopper. Tübingen, the
+course's photo, is kept out of training, so that the networks are judged on a photo they
+never saw. ``training_photos(folder)`` reads every image in a folder instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from .errors import NSTError
+from .images import IMAGE_SUFFIXES, load_image, resize_max_dim
+
+HELD_OUT = "tubingen"
+"""The course's photo, never used for training."""
+
+
+@dataclass(frozen=True)
+class PackagedPhoto:
+    """A photo that an installed package ships: where to find it and whose it is."""
+
+    name: str
+    package: str
+    credit: str
+    load: Callable[[], np.ndarray]
+
+
+def _skimage(name: str) -> Callable[[], np.ndarray]:
+    return lambda: getattr(importlib.import_module("skimage.data"), name)()
+
+
+def _sklearn(index: int) -> Callable[[], np.ndarray]:
+    datasets = "sklearn.datasets"
+    return lambda: importlib.import_module(datasets).load_sample_images().images[index]
+
+
+def _matplotlib(filename: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from matplotlib import cbook
+        from PIL import Image
+
+        with cbook.get_sample_data(filename) as handle:
+            return np.asarray(Image.open(handle).convert("RGB"))
+
+    return load
+
+
+PACKAGED_PHOTOS = [
+    PackagedPhoto(
+        "astronaut", "scikit-image", "Eileen Collins, NASA; public domain", _skimage("astronaut")
+    ),
+    PackagedPhoto("chelsea", "scikit-image", "Stefan van der Walt; CC0", _skimage("chelsea")),
+    PackagedPhoto("coffee", "scikit-image", "Rachel Michetti; CC0", _skimage("coffee")),
+    PackagedPhoto("rocket", "scikit-image", "SpaceX; public domain", _skimage("rocket")),
+    PackagedPhoto("china", "scikit-learn", "danielbuechele on Flickr; CC BY 2.0", _sklearn(0)),
+    PackagedPhoto("flower", "scikit-learn", "vultilion on Flickr; CC BY 2.0", _sklearn(1)),
+    PackagedPhoto(
+        "grace_hopper",
+        "matplotlib",
+        "James S. Davis, U.S. Navy; public domain",
+        _matplotlib("grace_hopper.jpg"),
+    ),
+]
+"""Photos from installed packages, with their credits (from the packages' own notes)."""
+
+
+def packaged_photos(max_dim: int = 512) -> tuple[list[tf.Tensor], list[str]]:
+    """The :data:`PACKAGED_PHOTOS` whose package is installed, each (1, H, W, 3) in [0, 1]
+    with its longest side at most ``max_dim``, and one credit line each."""
+    photos, credits = [], []
+    for photo in PACKAGED_PHOTOS:
+        try:
+            pixels = photo.load()
+        except ImportError:
+            continue
+        image = tf.constant(pixels[None, ..., :3], tf.float32) / 255.0
+        photos.append(resize_max_dim(image, max_dim) if max(image.shape[1:3]) > max_dim else image)
+        credits.append(f"{photo.name} ({photo.package}): {photo.credit}")
+    return photos, credits
+
+
+def folder_photos(folder: str | Path, max_dim: int = 512) -> tuple[list[tf.Tensor], list[str]]:
+    """Every image file in ``folder`` (not its subfolders), sorted by name, and its file name
+    as the credit. Raises NSTError when the folder has none."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise NSTError(f"{folder} is not a folder of photos")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise NSTError(f"{folder} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return [load_image(path, max_dim) for path in files], [path.name for path in files]
+
+
+def training_photos(
+    folder: str | Path | None = None, max_dim: int = 512
+) -> tuple[list[tf.Tensor], list[str]]:
+    """Photos to train on and their credits: the images in ``folder``, or else the packaged
+    photos. Raises NSTError when there are none."""
+    if folder is not None:
+        return folder_photos(folder, max_dim)
+    photos, credits = packaged_photos(max_dim)
+    if not photos:
+        raise NSTError(
+            "no training photos: install scikit-image or scikit-learn, or give a folder of photos"
+        )
+    return photos, credits
