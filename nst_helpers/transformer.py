@@ -19,9 +19,16 @@ the input is padded by reflection to a multiple of 4 and the output cropped back
 
 from __future__ import annotations
 
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
 import tensorflow as tf
 
 from .errors import NSTError
+from .files import atomic_write
 
 WIDTHS = {"full": (32, 64, 128), "half": (16, 32, 64)}
 """Channels of the three resolutions, by width option."""
@@ -143,3 +150,42 @@ def build_transformer(width: str = "full") -> tf.keras.Model:
     x = tf.keras.layers.Activation("sigmoid", name="to_pixels")(x)  # pixels in (0, 1)
     painted = CropLike(name="crop")([x, photo])
     return tf.keras.Model(photo, painted, name=f"transformer_{width}")
+
+
+def save_network(network: tf.keras.Model, path: str | os.PathLike, about: dict) -> Path:
+    """Save a trained network's weights as float16 ``.npz`` (half the size, and the same
+    pictures to the eye) with a JSON beside it: the width and ``about`` (style, training data,
+    steps, hardware...). Never overwrites; returns the path."""
+    path = Path(path)
+    taken = [p for p in (path, path.with_suffix(".json")) if p.exists()]
+    if taken:
+        raise NSTError(f"{taken[0]} exists; choose another name (nothing is overwritten)")
+    width = next(name for name, sizes in WIDTHS.items() if sizes[0] == _first_width(network))
+    arrays = {f"{i:03d}": w.numpy().astype(np.float16) for i, w in enumerate(network.weights)}
+    with atomic_write(path, overwrite=False) as stream:
+        np.savez_compressed(stream, **arrays)
+    record = {"width": width, **about}
+    with atomic_write(path.with_suffix(".json"), overwrite=False) as stream:
+        stream.write(json.dumps(record, indent=2).encode("utf-8"))
+    return path
+
+
+def load_network(path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
+    """A network saved by :func:`save_network`, and its JSON record."""
+    path = Path(path)
+    try:
+        record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        network = build_transformer(record["width"])
+        with np.load(path) as archive:
+            arrays = [archive[f"{i:03d}"] for i in range(len(network.weights))]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise NSTError(f"{path} is not a saved network ({error})") from error
+    for variable, array in zip(network.weights, arrays):
+        if variable.shape != array.shape:
+            raise NSTError(f"{path} does not fit a {record['width']}-width network")
+        variable.assign(array.astype(np.float32))
+    return network, record
+
+
+def _first_width(network: tf.keras.Model) -> int:
+    return network.get_layer("in_conv").filters

@@ -11,6 +11,8 @@ from nst_helpers.transformer import (
     PadToMultiple,
     ReflectionPad,
     build_transformer,
+    load_network,
+    save_network,
 )
 
 
@@ -71,3 +73,18 @@ def test_saved_and_loaded_network_paints_the_same(half, tmp_path):
     half.save(path)
     again = tf.keras.models.load_model(path, custom_objects=CUSTOM_LAYERS)
     np.testing.assert_array_equal(again(photo).numpy(), half(photo).numpy())
+
+
+def test_a_network_saved_in_float16_paints_almost_the_same_and_is_never_overwritten(half, tmp_path):
+    photo = tf.random.stateless_uniform((1, 24, 30, 3), seed=(8, 8))
+    path = save_network(half, tmp_path / "model.npz", {"style": "test"})
+    loaded, record = load_network(path)
+    assert record == {"width": "half", "style": "test"}
+    difference = np.abs(loaded(photo).numpy() - half(photo).numpy()).max()
+    assert 0 < difference < 1e-2  # float16 rounding, nothing more
+    assert path.stat().st_size < 0.6 * 4 * half.count_params()  # half of float32, compressed
+    with pytest.raises(NSTError, match="exists"):
+        save_network(half, path, {})
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(NSTError, match="not a saved network"):
+        load_network(path)
