@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from .data import resolve_image
 from .errors import NSTError
-from .images import IMAGE_SUFFIXES, load_image, resize_max_dim
+from .images import IMAGE_SUFFIXES, load_image, open_rgb, resize_max_dim
 
 HELD_OUT = "tubingen"
 """The course's photo, never used for training."""
@@ -42,15 +43,8 @@ def _sklearn(index: int) -> Callable[[], np.ndarray]:
     return lambda: importlib.import_module(datasets).load_sample_images().images[index]
 
 
-def _matplotlib(filename: str) -> Callable[[], np.ndarray]:
-    def load() -> np.ndarray:
-        from matplotlib import cbook
-        from PIL import Image
-
-        with cbook.get_sample_data(filename) as handle:
-            return np.asarray(Image.open(handle).convert("RGB"))
-
-    return load
+def _catalogue(name: str) -> Callable[[], np.ndarray]:
+    return lambda: open_rgb(resolve_image(name))
 
 
 PACKAGED_PHOTOS = [
@@ -66,7 +60,7 @@ PACKAGED_PHOTOS = [
         "grace_hopper",
         "matplotlib",
         "James S. Davis, U.S. Navy; public domain",
-        _matplotlib("grace_hopper.jpg"),
+        _catalogue("grace_hopper"),  # bundled with matplotlib
     ),
 ]
 """Photos from installed packages, with their credits (from the packages' own notes)."""

@@ -125,7 +125,8 @@ def train(
             if callback is not None:
                 callback(int(step_number), terms)
             if int(step_number) % checkpoint_every == 0:
-                saved = int(manager.save(checkpoint_number=step_number).rsplit("-", 1)[1])
+                manager.save(checkpoint_number=step_number)
+                saved = int(step_number)
     finally:
         if int(step_number) != saved:  # the steps since the last checkpoint, Ctrl-C included
             manager.save(checkpoint_number=step_number)

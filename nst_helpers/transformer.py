@@ -160,7 +160,9 @@ def save_network(network: tf.keras.Model, path: str | os.PathLike, about: dict) 
     taken = [p for p in (path, path.with_suffix(".json")) if p.exists()]
     if taken:
         raise NSTError(f"{taken[0]} exists; choose another name (nothing is overwritten)")
-    width = next(name for name, sizes in WIDTHS.items() if sizes[0] == _first_width(network))
+    width = network.name.removeprefix("transformer_")  # build_transformer names it so
+    if width not in WIDTHS:
+        raise NSTError(f"{network.name} was not made by build_transformer; it cannot be saved")
     arrays = {f"{i:03d}": w.numpy().astype(np.float16) for i, w in enumerate(network.weights)}
     with atomic_write(path, overwrite=False) as stream:
         np.savez_compressed(stream, **arrays)
@@ -185,7 +187,3 @@ def load_network(path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
             raise NSTError(f"{path} does not fit a {record['width']}-width network")
         variable.assign(array.astype(np.float32))
     return network, record
-
-
-def _first_width(network: tf.keras.Model) -> int:
-    return network.get_layer("in_conv").filters
