@@ -1,8 +1,10 @@
-"""The command line: ``python -m nst_helpers stylize|fetch|list``.
+"""The command line: ``python -m nst_helpers stylize|fast|train-fast|fetch|list``.
 
 Examples::
 
     python -m nst_helpers stylize tubingen starry_night --output out.png
+    python -m nst_helpers fast tubingen --model starry_night --output fast.png
+    python -m nst_helpers train-fast wave --output wave.npz --size 128 --steps 1500
     python -m nst_helpers stylize my_photo.jpg styles/mosaic.png -o mosaic.png --size 256
     python -m nst_helpers stylize tubingen starry_night -o again.png --settings run.json
     python -m nst_helpers fetch          # weights and all images, ahead of class
@@ -13,7 +15,8 @@ The options of ``stylize`` are made from the fields of
 
 Exit codes: 0 done; 1 some downloads of ``fetch`` failed; 2 a user error (one line on
 stderr, no traceback); 3 stopped early (Ctrl-C or ``--max-seconds``), the best image so
-far saved; 130 interrupted before any step, nothing written.
+far saved (``train-fast``: the steps done kept as a checkpoint; the same command resumes);
+130 interrupted before any step, nothing written.
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_options(run)
+    _add_fast_parser(commands)
+    _add_train_fast_parser(commands)
     fetch = commands.add_parser(
         "fetch",
         help="download VGG19 weights and all named images now",
@@ -160,6 +165,77 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--skip-images", action="store_true", help="fetch only the weights")
     commands.add_parser("list", help="list the named content and style images")
     return parser
+
+
+def _add_fast_parser(commands) -> None:
+    fast = commands.add_parser(
+        "fast",
+        help="paint a photo in one pass with a trained network (real-time style transfer)",
+        description="Paint CONTENT with a trained network: a shipped model, a .npz or the "
+        "checkpoint folder of a train-fast run.",
+    )
+    fast.add_argument("content", metavar="CONTENT", help="a file or a name from `list`")
+    fast.add_argument("--model", required=True, help="shipped model name, MODEL.npz or folder")
+    fast.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the result")
+    fast.add_argument(
+        "--size", type=_whole_number, metavar="N", help="longest side in pixels (default 512)"
+    )
+    fast.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+
+
+def _add_train_fast_parser(commands) -> None:
+    from .realtime import TrainSettings
+
+    train = commands.add_parser(
+        "train-fast",
+        help="train a network for one painting (Johnson et al. 2016)",
+        description="Train a network that paints any photo in the style of STYLE in one pass. "
+        "Checkpoints go to OUTPUT's name + .checkpoints; the same command resumes there.",
+    )
+    train.add_argument("style", metavar="STYLE", help="style image: a file or a name from `list`")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL.npz", help="the model")
+    defaults = TrainSettings()
+    for name, help_text in TRAIN_OPTIONS.items():
+        kind = type(getattr(defaults, name))
+        train.add_argument(
+            flag(name),
+            dest=name,
+            type=PARSERS.get(kind, str),
+            metavar=METAVARS.get(kind, "NAME"),
+            default=argparse.SUPPRESS,
+            help=f"{help_text} (default: {_shown(getattr(defaults, name))})",
+        )
+    for field in dataclasses.fields(StyleSettings):
+        if field.name in ("content_weight", "style_weight", "tv_weight"):
+            train.add_argument(
+                flag(field.name),
+                dest=field.name,
+                type=_number,
+                metavar="X",
+                default=argparse.SUPPRESS,
+                help=f"{field.metadata['help']} (default: {_shown(field.default)})",
+            )
+    train.add_argument(
+        "--data",
+        metavar="FOLDER",
+        help="train on the photos in FOLDER, or coco_val2017 to download COCO's 5000 "
+        "validation photos (778 MiB, online); default: photos shipped by installed packages",
+    )
+    train.add_argument("--preview-every", type=_whole_number, default=100, metavar="N")
+    train.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+TRAIN_OPTIONS = {
+    "steps": "training steps in all",
+    "size": "side of the square training crops in pixels",
+    "batch": "photos per step",
+    "style_size": "longest side of the painting in pixels",
+    "width": "network width: full (32/64/128 channels) or half (16/32/64)",
+    "learning_rate": "Adam's learning rate",
+    "checkpoint_every": "steps between checkpoints",
+    "seed": "seed of the random crops",
+}
 
 
 def settings_from_args(args: argparse.Namespace) -> StyleSettings:
@@ -225,6 +301,77 @@ def _settings_record(args: argparse.Namespace, protect: Sequence[Path]) -> Path 
     )
 
 
+def run_fast(args: argparse.Namespace, say) -> int:
+    import time
+
+    from .config import defaults
+    from .fast import load_model, paint
+    from .images import load_image
+
+    content = resolve_image(args.content)
+    output = check_writable(args.output, overwrite=args.force, protect=[content])
+    size = args.size if args.size is not None else defaults().size
+    if not 16 <= size <= 4096:
+        raise NSTError(f"--size must be between 16 and 4096 pixels, not {size}")
+    network, record = load_model(args.model)
+    photo = load_image(content, max_dim=size)
+    started = time.perf_counter()
+    painted = paint(network, photo)
+    seconds = time.perf_counter() - started
+    save_image(painted, output, overwrite=args.force, protect=[content])
+    height, width = painted.shape[1:3]
+    style = record.get("style", {})
+    say(
+        f"Wrote {output} ({width}x{height}) in {seconds:.2f} s with the "
+        f"{record.get('width', '?')}-width network for {style.get('title', style.get('file'))}"
+    )
+    return EXIT_OK
+
+
+def run_train_fast(args: argparse.Namespace, say) -> int:
+    from .fast import train_fast
+    from .realtime import TrainSettings
+
+    settings = TrainSettings(**{k: getattr(args, k) for k in TRAIN_OPTIONS if hasattr(args, k)})
+    weights = ("content_weight", "style_weight", "tv_weight")
+    loss = StyleSettings(**{k: getattr(args, k) for k in weights if hasattr(args, k)})
+    if args.preview_every < 1:
+        raise NSTError(f"--preview-every must be at least 1, not {args.preview_every}")
+    data = _training_data(args.data, say)
+    say(f"Training a {settings.width}-width network for {args.style}: {settings.steps} steps")
+    try:
+        path = train_fast(
+            args.style,
+            args.output,
+            settings,
+            loss,
+            data=data,
+            preview_every=args.preview_every,
+            progress=not args.quiet,
+            overwrite=args.force,
+            log=say,
+        )
+    except KeyboardInterrupt:
+        say("Stopped: the steps done are kept; run the same command again to continue.")
+        return EXIT_STOPPED_EARLY
+    say(f"Wrote {path} and {path.with_suffix('.json')}")
+    return EXIT_OK
+
+
+def _training_data(data: str | None, say) -> Path | None:
+    """--data: a folder of photos, a photo set's name (downloaded), or None (packaged)."""
+    from .photo_sets import PHOTO_SETS, photo_set_folder
+
+    if data is None:
+        return None
+    folder = Path(data).expanduser()
+    if folder.is_dir():
+        return folder
+    if data in PHOTO_SETS:
+        return photo_set_folder(data, log=say)
+    raise NSTError(f"--data {data}: not a folder, nor one of {', '.join(PHOTO_SETS)}")
+
+
 def run_fetch(args: argparse.Namespace, say) -> int:
     from .data import fetch_all
     from .weights import resolve_weights
@@ -248,7 +395,13 @@ def run_list(args: argparse.Namespace, say) -> int:
     return EXIT_OK
 
 
-HANDLERS = {"stylize": run_stylize, "fetch": run_fetch, "list": run_list}
+HANDLERS = {
+    "stylize": run_stylize,
+    "fast": run_fast,
+    "train-fast": run_train_fast,
+    "fetch": run_fetch,
+    "list": run_list,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Photos to train real-time networks on, offline or from a folder of your own, with credits.
 
-Offline, the photos come from installed packages: scikit-image's astronaut, chelsea, coffee
-and rocket, scikit-learn's china and flower, and matplotlib's Grace Hopper. Tübingen, the
+Offline, the photos come from installed packages: scikit-image's astronaut, chelsea, coffee,
+rocket and motorcycle, scikit-learn's china and flower, and matplotlib's Grace Hopper. Tübingen, the
 course's photo, is kept out of training, so that the networks are judged on a photo they
 never saw. ``training_photos(folder)`` reads every image in a folder instead.
 """
@@ -54,6 +54,12 @@ PACKAGED_PHOTOS = [
     PackagedPhoto("chelsea", "scikit-image", "Stefan van der Walt; CC0", _skimage("chelsea")),
     PackagedPhoto("coffee", "scikit-image", "Rachel Michetti; CC0", _skimage("coffee")),
     PackagedPhoto("rocket", "scikit-image", "SpaceX; public domain", _skimage("rocket")),
+    PackagedPhoto(
+        "motorcycle",
+        "scikit-image",
+        "Middlebury 2014 stereo benchmark (Scharstein et al.); shipped in scikit-image's data",
+        lambda: _skimage("stereo_motorcycle")()[0],
+    ),
     PackagedPhoto("china", "scikit-learn", "danielbuechele on Flickr; CC BY 2.0", _sklearn(0)),
     PackagedPhoto("flower", "scikit-learn", "vultilion on Flickr; CC BY 2.0", _sklearn(1)),
     PackagedPhoto(

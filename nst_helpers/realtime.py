@@ -5,20 +5,24 @@ painting: for a batch of photos the network paints them, VGG19 compares the pain
 the photos (content) and with the painting's Gram matrices (style), and the gradient changes
 the *network's weights*, not the pixels. The loss is the one notebooks 04 and 05 built, on a
 batch: :class:`PerceptualLoss`. Photos reach the network as random crops with scale jitter and
-flips (:func:`random_crops`), and :func:`train` runs the loop with checkpoints that resume.
+flips (:func:`random_crops`), and :func:`train` runs the loop with checkpoints that resume,
+on one device or several (``tf.distribute``). :class:`TrainSettings` holds its options.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from .errors import NSTError
 from .images import resize_to
 from .losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_total
 from .settings import StyleSettings
+from .validate import SettingError, finite_number, positive_int
 from .vgg import FeatureExtractor
 
 
@@ -78,18 +82,62 @@ def photo_batches(
     return crops.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def make_train_step(
-    network: tf.keras.Model, loss: PerceptualLoss, optimizer: tf.keras.optimizers.Optimizer
-) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
-    """One compiled step: paint the batch, take the loss, change the network's weights."""
+@dataclass(frozen=True)
+class TrainSettings:
+    """The options of a training run (the loss weights are a :class:`StyleSettings`).
 
-    @tf.function
-    def step(photos: tf.Tensor) -> dict[str, tf.Tensor]:
+    ``size`` is the side of the square training crops in pixels, ``batch`` the photos per
+    step (over all devices), ``style_size`` the painting's longest side in pixels.
+    """
+
+    steps: int = 2000
+    size: int = 256
+    batch: int = 4
+    style_size: int = 512
+    width: str = "half"
+    learning_rate: float = 1e-3
+    checkpoint_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        positive_int(self.steps, "steps", high=1_000_000)
+        positive_int(self.size, "size", low=32, high=1024)
+        positive_int(self.batch, "batch", high=256)
+        positive_int(self.style_size, "style_size", low=64, high=4096)
+        positive_int(self.checkpoint_every, "checkpoint_every")
+        positive_int(self.seed, "seed", low=0)
+        finite_number(self.learning_rate, "learning_rate", strict=True)
+        if self.width not in ("full", "half"):
+            raise SettingError("width", f"width must be 'full' or 'half', not {self.width!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_train_step(
+    network: tf.keras.Model,
+    loss: PerceptualLoss,
+    optimizer: tf.keras.optimizers.Optimizer,
+    strategy: tf.distribute.Strategy,
+) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    """One compiled step: each device paints its share of the batch and takes the loss; the
+    gradients of all devices are summed (so each loss is divided by their number, giving the
+    mean over the whole batch) and change the network's weights."""
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_step(photos: tf.Tensor) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
             terms = loss.terms(photos, network(photos, training=True))
-        gradients = tape.gradient(terms["total"], network.trainable_variables)
+            share = terms["total"] / replicas
+        gradients = tape.gradient(share, network.trainable_variables)
         optimizer.apply_gradients(zip(gradients, network.trainable_variables))
         return terms
+
+    @tf.function
+    def step(photos) -> dict[str, tf.Tensor]:
+        terms = strategy.run(replica_step, args=(photos,))
+        mean = tf.distribute.ReduceOp.MEAN
+        return {name: strategy.reduce(mean, value, axis=None) for name, value in terms.items()}
 
     return step
 
@@ -98,36 +146,73 @@ def train(
     network: tf.keras.Model,
     loss: PerceptualLoss,
     batches: tf.data.Dataset,
-    steps: int,
     folder: str | Path,
-    learning_rate: float = 1e-3,
-    checkpoint_every: int = 100,
+    settings: TrainSettings = TrainSettings(),
     callback: Callable[[int, dict[str, float]], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+    progress: bool = True,
 ) -> list[dict[str, float]]:
-    """Train ``network`` up to ``steps`` steps in all, resuming from the last checkpoint in
-    ``folder`` if there is one. A checkpoint is written every ``checkpoint_every`` steps, at the
-    end, and when Ctrl-C stops the run (KeyboardInterrupt is then raised again).
+    """Train ``network`` up to ``settings.steps`` steps in all, resuming from the last
+    checkpoint in ``folder`` if there is one. A checkpoint is written every
+    ``settings.checkpoint_every`` steps, at the end, and when Ctrl-C stops the run
+    (KeyboardInterrupt is then raised again). ``callback(step, terms)`` runs after each step.
+
+    With a ``strategy`` (``tf.distribute.MirroredStrategy`` for several GPUs, ``TPUStrategy``)
+    the network must have been built inside ``strategy.scope()``; each batch is split over
+    its devices.
 
     Returns:
         one row of loss terms per step taken in this call (``"step"`` is the step number).
     """
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
-    step_number = tf.Variable(0, dtype=tf.int64, name="step")
-    checkpoint = tf.train.Checkpoint(network=network, optimizer=optimizer, step=step_number)
-    manager = tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
-    checkpoint.restore(manager.latest_checkpoint)
-    train_step, history, saved = make_train_step(network, loss, optimizer), [], int(step_number)
+    strategy = strategy or tf.distribute.get_strategy()
+    _check_batch(settings.batch, strategy.num_replicas_in_sync)
+    with strategy.scope():
+        optimizer = tf.keras.optimizers.Adam(settings.learning_rate)
+        optimizer.build(network.trainable_variables)  # its variables beside the network's
+    manager, step_number = _restore(network, optimizer, folder)
+    train_step = make_train_step(network, loss, optimizer, strategy)
+    history, saved = [], int(step_number)
+    todo = batches.take(max(0, settings.steps - saved))
+    bar = _progress_bar(saved, settings.steps, progress)
     try:
-        for photos in batches.take(max(0, steps - saved)):
+        for photos in strategy.experimental_distribute_dataset(todo):
             terms = {name: float(value) for name, value in train_step(photos).items()}
             step_number.assign_add(1)
             history.append({"step": int(step_number), **terms})
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['total']:.4g}", refresh=False)
             if callback is not None:
                 callback(int(step_number), terms)
-            if int(step_number) % checkpoint_every == 0:
+            if int(step_number) % settings.checkpoint_every == 0:
                 manager.save(checkpoint_number=step_number)
                 saved = int(step_number)
     finally:
+        bar.close()
         if int(step_number) != saved:  # the steps since the last checkpoint, Ctrl-C included
             manager.save(checkpoint_number=step_number)
     return history
+
+
+def _check_batch(batch: int, replicas: int) -> None:
+    if batch % replicas:
+        raise NSTError(
+            f"a batch of {batch} cannot be split over {replicas} devices; "
+            "give a multiple of their number"
+        )
+
+
+def _restore(
+    network: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer, folder: str | Path
+) -> tuple[tf.train.CheckpointManager, tf.Variable]:
+    """The checkpoints of ``folder`` (the latest restored) and the step counter they keep."""
+    step_number = tf.Variable(0, dtype=tf.int64, name="step", trainable=False)  # on the host
+    checkpoint = tf.train.Checkpoint(network=network, optimizer=optimizer, step=step_number)
+    manager = tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
+    checkpoint.restore(manager.latest_checkpoint)
+    return manager, step_number
+
+
+def _progress_bar(done: int, steps: int, shown: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, initial=done, unit="step", desc="training", disable=not shown)

@@ -152,22 +152,24 @@ def build_transformer(width: str = "full") -> tf.keras.Model:
     return tf.keras.Model(photo, painted, name=f"transformer_{width}")
 
 
-def save_network(network: tf.keras.Model, path: str | os.PathLike, about: dict) -> Path:
+def save_network(
+    network: tf.keras.Model, path: str | os.PathLike, about: dict, overwrite: bool = False
+) -> Path:
     """Save a trained network's weights as float16 ``.npz`` (half the size, and the same
     pictures to the eye) with a JSON beside it: the width and ``about`` (style, training data,
-    steps, hardware...). Never overwrites; returns the path."""
+    steps, hardware...). Overwrites only when told; returns the path."""
     path = Path(path)
     taken = [p for p in (path, path.with_suffix(".json")) if p.exists()]
-    if taken:
+    if taken and not overwrite:
         raise NSTError(f"{taken[0]} exists; choose another name (nothing is overwritten)")
     width = network.name.removeprefix("transformer_")  # build_transformer names it so
     if width not in WIDTHS:
         raise NSTError(f"{network.name} was not made by build_transformer; it cannot be saved")
     arrays = {f"{i:03d}": w.numpy().astype(np.float16) for i, w in enumerate(network.weights)}
-    with atomic_write(path, overwrite=False) as stream:
+    with atomic_write(path, overwrite=overwrite) as stream:
         np.savez_compressed(stream, **arrays)
     record = {"width": width, **about}
-    with atomic_write(path.with_suffix(".json"), overwrite=False) as stream:
+    with atomic_write(path.with_suffix(".json"), overwrite=overwrite) as stream:
         stream.write(json.dumps(record, indent=2).encode("utf-8"))
     return path
 

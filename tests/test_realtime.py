@@ -1,10 +1,16 @@
 """Training the transformer with the perceptual loss (nst_helpers.realtime)."""
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_helpers.realtime import PerceptualLoss, photo_batches, random_crops, train
+from nst_helpers.errors import NSTError
+from nst_helpers.realtime import PerceptualLoss, TrainSettings, photo_batches, random_crops, train
 from nst_helpers.settings import StyleSettings
 from nst_helpers.transformer import build_transformer
 
@@ -41,7 +47,8 @@ def short_training(extractor, images, tmp_path_factory):
     network = build_transformer("half")
     loss = PerceptualLoss(extractor, painting, StyleSettings(style_weight=1e-3))
     batches = photo_batches([photo], size=32, batch=2, seed=0)
-    history = train(network, loss, batches, steps=40, folder=folder, checkpoint_every=15)
+    settings = TrainSettings(steps=40, size=32, batch=2, checkpoint_every=15)
+    history = train(network, loss, batches, folder, settings, progress=False)
     return network, loss, batches, folder, history
 
 
@@ -58,7 +65,7 @@ def test_a_checkpoint_restores_the_same_network_and_training_resumes(short_train
     again = build_transformer("half")
     tf.train.Checkpoint(network=again).restore(tf.train.latest_checkpoint(folder)).expect_partial()
     np.testing.assert_array_equal(again(photo).numpy(), network(photo).numpy())
-    more = train(again, loss, batches, steps=43, folder=folder)
+    more = train(again, loss, batches, folder, TrainSettings(steps=43, size=32, batch=2))
     assert [row["step"] for row in more] == [41, 42, 43]
     assert tf.train.latest_checkpoint(folder).endswith("-43")
 
@@ -72,5 +79,85 @@ def test_ctrl_c_keeps_the_steps_done_in_a_checkpoint(short_training, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         network = build_transformer("half")
-        train(network, loss, batches, steps=10, folder=tmp_path, callback=interrupt)
+        train(
+            network, loss, batches, tmp_path, TrainSettings(steps=10, size=32, batch=2), interrupt
+        )
     assert tf.train.latest_checkpoint(tmp_path).endswith("-2")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("steps", 0), ("size", 16), ("batch", 2.5), ("learning_rate", 0.0), ("width", "wide")],
+)
+def test_bad_training_settings_are_refused_by_name(field, value):
+    with pytest.raises(NSTError, match=field):
+        TrainSettings(**{field: value})
+
+
+DISTRIBUTED = textwrap.dedent(
+    """
+    import json, sys, tempfile
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from nst_helpers.errors import NSTError
+    from nst_helpers.realtime import PerceptualLoss, TrainSettings, train
+    from nst_helpers.settings import StyleSettings
+    from nst_helpers.transformer import build_transformer
+    from nst_helpers.vgg import FeatureExtractor
+
+    rng = np.random.default_rng(0)
+    photos = tf.constant(rng.uniform(size=(4, 32, 32, 3)), tf.float32)
+    painting = tf.constant(rng.uniform(size=(1, 48, 48, 3)), tf.float32)
+    extractor = FeatureExtractor(["block1_conv1", "block2_conv1", "block4_conv2"], log=None)
+    loss = PerceptualLoss(extractor, painting, StyleSettings(
+        style_layers=("block1_conv1", "block2_conv1"), content_layers=("block4_conv2",),
+        style_weight=1e-3))
+    batches = tf.data.Dataset.from_tensor_slices(photos).batch(4).repeat()
+    settings = TrainSettings(steps=3, size=32, batch=4)
+    first = build_transformer("half")
+    start, before = first.get_weights(), first(photos).numpy()
+
+    def run(strategy):
+        with strategy.scope():
+            network = build_transformer("half")
+        network.set_weights(start)
+        history = train(network, loss, batches, tempfile.mkdtemp(), settings,
+                        strategy=strategy, progress=False)
+        return network(photos).numpy(), [row["total"] for row in history]
+
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    (two, two_losses), (one, one_losses) = run(mirrored), run(tf.distribute.get_strategy())
+    try:
+        train(build_transformer("half"), loss, batches, tempfile.mkdtemp(),
+              TrainSettings(steps=1, size=32, batch=3), strategy=mirrored, progress=False)
+        odd_batch = "accepted"
+    except NSTError as error:
+        odd_batch = str(error)
+    print(json.dumps({
+        "replicas": mirrored.num_replicas_in_sync,
+        "losses": [two_losses, one_losses],
+        "moved": float(np.abs(one - before).max()),
+        "difference": float(np.abs(two - one).max()),
+        "odd_batch": odd_batch,
+    }))
+    """
+)
+
+
+def test_training_split_over_two_devices_matches_one_device():
+    """The tf.distribute path really runs here: the CPU split into two logical devices,
+    MirroredStrategy over both, three steps; each device takes half of every batch."""
+    done = subprocess.run(
+        [sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == 2
+    np.testing.assert_allclose(*result["losses"], rtol=1e-4)
+    # The paintings changed, and in the same way on one and on two devices (the weights are
+    # not compared: a conv bias before instance normalization has a zero gradient, so Adam
+    # moves it by rounding noise; the paintings do not depend on it).
+    assert result["moved"] > 1e-3
+    assert result["difference"] < 1e-2 * result["moved"]
+    assert "cannot be split over 2 devices" in result["odd_batch"]

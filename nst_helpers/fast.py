@@ -1,0 +1,265 @@
+"""Real-time style transfer end to end: the shipped networks, painting with one, training one.
+
+This is the plumbing around :mod:`.transformer` (the network) and :mod:`.realtime` (its
+training): finding a model by name, keeping a training run's checkpoints and settings
+together so that it resumes, and saving the result with a record of how it was made::
+
+    network, record = load_model("starry_night")      # a shipped model, a file or checkpoints
+    painted = paint(network, load_content("tubingen", max_dim=512))
+    train_fast("wave", "my_wave.npz", TrainSettings(steps=2000, size=128))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import tensorflow as tf
+
+from .data import get_entry, load_content, load_style, resolve_image
+from .errors import NSTError
+from .files import atomic_write, file_hash
+from .images import as_image, check_writable, save_image
+from .photos import HELD_OUT, training_photos
+from .realtime import PerceptualLoss, TrainSettings, photo_batches, train
+from .settings import StyleSettings
+from .transformer import build_transformer, load_network, save_network
+from .vgg import FeatureExtractor
+
+MODELS_DIR = Path(__file__).parent / "models"
+"""Where the shipped networks are: ``<name>.npz`` (float16 weights) and ``<name>.json``."""
+
+TRAINING_RECORD = "training.json"  # in a checkpoint folder: what the run was, for resuming
+Log = Callable[[str], object]
+
+
+def shipped_models() -> dict[str, dict]:
+    """The shipped networks: name -> their JSON record (style, training, time...)."""
+    return {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(MODELS_DIR.glob("*.json"))
+        if path.with_suffix(".npz").is_file()
+    }
+
+
+def load_model(name_or_path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
+    """A trained network and its record: a shipped model's name (:func:`shipped_models`), a
+    ``.npz`` saved by :func:`~nst_helpers.transformer.save_network`, or the checkpoint
+    folder of a training run (its latest checkpoint)."""
+    text = str(name_or_path)
+    if (MODELS_DIR / f"{text}.npz").is_file() and not Path(text).exists():
+        return load_network(MODELS_DIR / f"{text}.npz")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return _load_checkpoint(path)
+    if path.is_file():
+        return load_network(path)
+    names = ", ".join(shipped_models()) or "none installed"
+    raise NSTError(f"no model {text!r}: give a shipped model ({names}), a .npz or a folder")
+
+
+def _load_checkpoint(folder: Path) -> tuple[tf.keras.Model, dict]:
+    record, latest = _read_record(folder), tf.train.latest_checkpoint(str(folder))
+    if record is None or latest is None:
+        raise NSTError(f"{folder} holds no training checkpoints of nst_helpers")
+    network = build_transformer(record["train"]["width"])
+    tf.train.Checkpoint(network=network).restore(latest).expect_partial()
+    return network, {**record, "checkpoint": latest}
+
+
+def paint(network: tf.keras.Model, photo) -> tf.Tensor:
+    """The photo painted by the network in one pass: (1, H, W, 3) in [0, 1], any H and W."""
+    return network(as_image(photo, "the photo"), training=False)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def checkpoint_folder(output: str | os.PathLike) -> Path:
+    """Where a training run for ``output`` keeps its checkpoints: ``<name>.checkpoints``."""
+    output = Path(output).expanduser()
+    return output.with_name(output.stem + ".checkpoints")
+
+
+def _read_record(folder: Path) -> dict | None:
+    path = folder / TRAINING_RECORD
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError) as error:
+        raise NSTError(f"{path} is damaged ({error}); delete it to start again") from error
+
+
+def _write_record(folder: Path, record: dict) -> None:
+    with atomic_write(folder / TRAINING_RECORD) as stream:
+        stream.write(json.dumps(record, indent=2).encode("utf-8"))
+
+
+def _same_run(old: dict, new: dict, folder: Path) -> None:
+    """Refuse to resume checkpoints made with other settings (steps and checkpoints aside)."""
+    ignored = {"steps": None, "checkpoint_every": None}  # these do not change the network
+    strip = lambda run: {**run, "train": {**run["train"], **ignored}}  # noqa: E731
+    keys = ("train", "loss", "style", "data")
+    if {k: strip(old)[k] for k in keys} != {k: strip(new)[k] for k in keys}:
+        changed = [k for k in keys if strip(old)[k] != strip(new)[k]]
+        raise NSTError(
+            f"{folder} holds a run with other {', '.join(changed)}; "
+            "give another --output or delete that folder to start again"
+        )
+
+
+def _loss_record(loss: StyleSettings) -> dict:
+    fields = ("content_weight", "style_weight", "tv_weight", "content_layers", "style_layers")
+    return {name: _plain(getattr(loss, name)) for name in fields}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _style_record(style: str | os.PathLike) -> dict:
+    """What the painting is and whose: the catalogue's entry, or the file and its hash."""
+    path = resolve_image(style)
+    if Path(str(style)).expanduser().exists():
+        return {"file": path.name, "sha256": file_hash(path)}
+    entry = get_entry(str(style))
+    return {k: getattr(entry, k) for k in ("name", "title", "artist", "year", "rights", "url")}
+
+
+def _hardware() -> str:
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} x {cpu}" + (f"; GPUs: {', '.join(gpus)}" if gpus else "; no GPU")
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def preview_callback(
+    network: tf.keras.Model, photo: tf.Tensor, every: int, folder: Path | None, title: str
+) -> Callable[[int, dict[str, float]], None]:
+    """Paints ``photo`` every ``every`` steps: shown in Jupyter (with the loss so far), and
+    saved as ``preview_<step>.png`` in ``folder`` when one is given."""
+    from .plotting import LivePreview
+
+    preview = LivePreview(title=title)
+
+    def callback(step: int, terms: dict[str, float]) -> None:
+        if step % every == 0:
+            painted = paint(network, photo)
+            preview(step, painted[0], terms)
+            if folder is not None:
+                save_image(painted, folder / f"preview_{step:06d}.png", overwrite=True)
+
+    return callback
+
+
+def train_fast(
+    style: str | os.PathLike,
+    output: str | os.PathLike,
+    settings: TrainSettings | None = None,
+    loss: StyleSettings | None = None,
+    data: str | os.PathLike | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+    preview_every: int = 100,
+    progress: bool = True,
+    overwrite: bool = False,
+    log: Log = print,
+) -> Path:
+    """Train a network for one painting and save it as ``output`` (``.npz`` and ``.json``).
+
+    Checkpoints go to :func:`checkpoint_folder` ``(output)``; running again with the same
+    arguments resumes there (more ``steps`` continue a finished run). ``data`` is a folder of
+    photos; None uses the photos that installed packages ship (:mod:`.photos`). Ctrl-C keeps
+    a checkpoint of the steps done and raises KeyboardInterrupt. ``settings`` and ``loss``
+    default to :class:`TrainSettings` and :class:`StyleSettings` (the course's weights).
+    """
+    settings, loss = settings or TrainSettings(), loss or StyleSettings()
+    output = check_writable(output, overwrite, suffixes=(".npz",))
+    folder, (photos, credits) = checkpoint_folder(output), training_photos(data)
+    run = _start_run(folder, style, settings, loss, {"folder": data, "photos": credits}, log)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        network = build_transformer(settings.width)
+    extractor = FeatureExtractor([*loss.style_layers, *loss.content_layers], log=log)
+    perceptual = PerceptualLoss(extractor, load_style(style, max_dim=settings.style_size), loss)
+    batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
+    title = f"{Path(str(style)).stem}, painted by the network in training"
+    watch = preview_callback(network, _preview_photo(photos), preview_every, folder, title)
+    started = time.perf_counter()
+    try:
+        history = train(network, perceptual, batches, folder, settings, watch, strategy, progress)
+    finally:
+        run["seconds"] += time.perf_counter() - started
+        _write_record(folder, run)
+    if history:
+        run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
+        _write_record(folder, run)
+    return save_network(network, output, _about(run, extractor), overwrite=overwrite)
+
+
+def _start_run(
+    folder: Path, style, settings: TrainSettings, loss: StyleSettings, data: dict, log: Log
+) -> dict:
+    """The run's record, written to ``folder``; a run already there must be the same run."""
+    run = {
+        "train": settings.as_dict(),
+        "loss": _loss_record(loss),
+        "style": _style_record(style),
+        "data": {**data, "folder": str(data["folder"]) if data["folder"] else None},
+        "seconds": 0.0,
+    }
+    old = _read_record(folder)
+    if old is not None:
+        _same_run(old, run, folder)
+        run.update({k: old[k] for k in ("seconds", "final_loss") if k in old})
+        log(f"Resuming the run in {folder}")
+    folder.mkdir(exist_ok=True)
+    _write_record(folder, run)
+    return run
+
+
+def _preview_photo(photos: list[tf.Tensor]) -> tf.Tensor:
+    """The held-out photo at 256 px (never trained on), or the first training photo."""
+    try:
+        return load_content(HELD_OUT, max_dim=256)
+    except NSTError:
+        return photos[0]
+
+
+def _about(run: dict, extractor: FeatureExtractor) -> dict:
+    """The saved model's provenance record."""
+    return {
+        **{k: run[k] for k in ("style", "data", "train", "loss")},
+        "held_out": HELD_OUT,
+        "vgg_weights": extractor.source.describe(),
+        "final_loss": run.get("final_loss"),
+        "seconds": round(run["seconds"], 1),
+        "hardware": _hardware(),
+        "tensorflow": tf.__version__,
+        "commit": _commit(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
