@@ -58,7 +58,10 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _MODULES = [
     "checks",
     "color",
+    "fast",
     "masks",
+    "photo_sets",
+    "photos",
     "plotting",
     "realtime",
     "textures",

@@ -30,6 +30,7 @@ __all__ = [
     "check_content_loss",
     "check_files_from_upload",
     "check_gram_matrix",
+    "check_instance_norm",
     "check_match_mean_std",
     "check_preprocess",
     "check_receptive_field",
@@ -37,6 +38,7 @@ __all__ = [
     "check_total_loss",
     "check_total_variation_loss",
     "check_train_step",
+    "check_transposed_overlap",
 ]
 
 RTOL = 1e-4
@@ -1276,6 +1278,262 @@ def check_match_mean_std(fn: Callable[[tf.Tensor, tf.Tensor], Any]) -> bool:
             shape_hint="the result has the style image's shape",
             rtol=1e-3,
             atol=2e-3,
+        ),
+        fn,
+    )
+
+
+# --------------------------------------------------------------------------- instance norm (nb 08)
+_SPATIAL = (1, 2)  # height and width of (B, H, W, C)
+
+
+def _instance_norm(
+    x: Any,
+    gamma: Any,
+    beta: Any,
+    eps: float = 1e-5,
+    axes: tuple[int, ...] = _SPATIAL,
+    ddof: int = 0,
+) -> np.ndarray:
+    """Reference: gamma * (x - mean) / sqrt(var + eps) + beta, the mean and variance of each
+    image's channels over ``axes`` (height and width); ``axes`` and ``ddof`` give wrong ones."""
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    count = int(np.prod([x.shape[axis] for axis in axes]))
+    variance = np.sum((x - mean) ** 2, axis=axes, keepdims=True) / (count - ddof)
+    normalized = (x - mean) / np.sqrt(variance + eps)
+    return np.asarray(gamma, np.float64) * normalized + np.asarray(beta, np.float64)
+
+
+def _affine(
+    combine: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> Callable[..., np.ndarray]:
+    """A wrong answer: the right normalization, then ``combine(normalized, gamma, beta)``."""
+    return lambda x, g, b, eps=1e-5: combine(_instance_norm(x, 1.0, 0.0, eps), g, b)
+
+
+def _scaled_by(
+    divide: Callable[[np.ndarray, float], np.ndarray], centre: bool = True
+) -> Callable[..., np.ndarray]:
+    """A wrong answer: gamma * (x - mean) / divide(variance, eps) + beta (per image and channel;
+    without the mean subtracted when not ``centre``)."""
+
+    def wrong(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+        mean = x.mean(axis=_SPATIAL, keepdims=True)
+        variance = x.var(axis=_SPATIAL, keepdims=True)
+        return g * ((x - mean) if centre else x) / divide(variance, eps) + b
+
+    return wrong
+
+
+def _norm_cases() -> list[tuple[Any, ...]]:
+    """(label, x, gamma, beta[, eps]) for the instance norm check."""
+    rng = np.random.default_rng(80)
+    # (1, 1, 2, 2): channel 0 is [1, 3] (mean 2, variance 1), channel 1 is [10, 30] (20, 100)
+    hand = tf.constant([[[[1.0, 10.0], [3.0, 30.0]]]])
+    # Two images whose channels have very different means and spreads.
+    first = rng.uniform(0.0, 1.0, size=(4, 5, 3))
+    second = rng.uniform(0.0, 1.0, size=(4, 5, 3)) * [3.0, 0.2, 8.0] + [2.0, -1.0, 0.5]
+    batch = tf.constant(np.stack([first, second]), tf.float32)
+    gamma = tf.constant([1.5, 0.5, -2.0])
+    beta = tf.constant([0.25, -1.0, 3.0])
+    # A channel with a variance of about 3e-6, below eps = 1e-5: there eps matters.
+    flat = rng.uniform(0.0, 1.0, size=(1, 3, 4, 2))
+    flat[..., 1] = 0.01 + 0.0017 * rng.standard_normal((1, 3, 4))
+    flat = tf.constant(flat, tf.float32)
+    pair = (tf.constant([2.0, 0.5]), tf.constant([-0.5, 1.0]))
+    constant = np.array(flat)
+    constant[..., 0] = 0.3  # a flat channel: normalized it is 0, so the result is beta
+    return [
+        (
+            "a hand-made 1x2 image with channels [1, 3] and [10, 30] (each normalizes to "
+            "about [-1, 1]), gamma (2, 1), beta (0.5, 0)",
+            hand,
+            tf.constant([2.0, 1.0]),
+            tf.constant([0.5, 0.0]),
+        ),
+        ("a batch of two 4x5x3 images with different statistics", batch, gamma, beta),
+        ("a channel with a variance of about 3e-6, below eps (there eps matters)", flat, *pair),
+        ("eps=0.1 passed as the fourth argument", flat, *pair, 0.1),
+        ("a constant channel (its result is beta)", tf.constant(constant, tf.float32), *pair),
+    ]
+
+
+def check_instance_norm(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x, gamma, beta, eps=1e-5)``: each image's channels normalized over height and
+    width, ``gamma * (x - mean) / sqrt(var + eps) + beta``; x (B, H, W, C), gamma, beta (C,)."""
+    over = "reduce over axes 1 and 2 only (height and width), with keepdims=True"
+    return _run(
+        Exercise(
+            "instance_norm",
+            "per-image, per-channel mean and variance over height and width, eps inside the "
+            "square root, then gamma and beta, on 5 cases",
+            cases=_norm_cases(),
+            reference=_instance_norm,
+            mistakes=[
+                (
+                    partial(_instance_norm, axes=(0, 1, 2)),
+                    "you normalized over the batch too (that is batch normalization): each image "
+                    "gets its own mean and variance; " + over,
+                ),
+                (
+                    partial(_instance_norm, axes=(1, 2, 3)),
+                    "you normalized over the channels too (that is layer normalization): each "
+                    "channel gets its own mean and variance; " + over,
+                ),
+                (
+                    partial(_instance_norm, axes=(3,)),
+                    "you normalized across the channels at each pixel: normalize each channel "
+                    "over the pixels instead; " + over,
+                ),
+                (
+                    partial(_instance_norm, axes=(1,)),
+                    "you normalized over one spatial axis only: " + over,
+                ),
+                (
+                    partial(_instance_norm, axes=(2,)),
+                    "you normalized over one spatial axis only: " + over,
+                ),
+                (
+                    partial(_instance_norm, ddof=1),
+                    "you used the sample variance (divided by H*W - 1): use the plain variance, "
+                    "the mean of the squared deviations, as tf.nn.moments computes it",
+                ),
+                (
+                    _scaled_by(lambda var, eps: np.sqrt(var)),
+                    "you forgot eps: divide by sqrt(variance + eps); eps keeps a flat channel "
+                    "(variance 0) from dividing by zero",
+                ),
+                (
+                    _scaled_by(lambda var, eps: np.sqrt(var) + eps),
+                    "eps belongs inside the square root: sqrt(variance + eps), not "
+                    "sqrt(variance) + eps",
+                ),
+                (
+                    _scaled_by(lambda var, eps: var + eps),
+                    "divide by the standard deviation sqrt(variance + eps), not by the variance",
+                ),
+                (
+                    lambda x, g, b, eps=1e-5: None if eps == 1e-5 else _instance_norm(x, g, b),
+                    "you ignored the eps argument (always 1e-5?): use the eps that is passed in",
+                ),
+                (
+                    _scaled_by(lambda var, eps: np.sqrt(var + eps), centre=False),
+                    "subtract each channel's mean before dividing by its standard deviation",
+                ),
+                (
+                    _scaled_by(lambda var, eps: 1.0),
+                    "you subtracted the mean but did not divide by sqrt(variance + eps)",
+                ),
+                (
+                    _affine(lambda n, g, b: n + b),
+                    "you forgot gamma: multiply the normalized values by gamma (one per channel)",
+                ),
+                (
+                    _affine(lambda n, g, b: g * n),
+                    "you forgot beta: add it after multiplying by gamma",
+                ),
+                (
+                    _affine(lambda n, g, b: n),
+                    "you forgot gamma and beta: return gamma * normalized + beta",
+                ),
+                (
+                    _affine(lambda n, g, b: b * n + g),
+                    "gamma and beta are swapped: gamma scales and beta shifts, "
+                    "gamma * normalized + beta",
+                ),
+                (
+                    _affine(lambda n, g, b: g * (n + b)),
+                    "add beta after multiplying by gamma: gamma * normalized + beta, not "
+                    "gamma * (normalized + beta)",
+                ),
+            ],
+            shape_hint="the result has the input's shape (B, H, W, C)",
+            rtol=1e-3,
+            atol=1e-4,
+        ),
+        fn,
+    )
+
+
+# --------------------------------------------------------------------------- checkerboards (nb 08)
+def _overlap(height: int, width: int, kernel: int, stride: int) -> np.ndarray:
+    """Reference: for a transposed convolution of a (height, width) input, how many (input
+    pixel, kernel tap) pairs land on each output pixel; shape ((height - 1) * stride + kernel,
+    (width - 1) * stride + kernel). Input pixel (i, j) covers the kernel x kernel square whose
+    top-left corner is (i * stride, j * stride)."""
+    counts = np.zeros(((height - 1) * stride + kernel, (width - 1) * stride + kernel))
+    for i in range(height):
+        for j in range(width):
+            counts[i * stride : i * stride + kernel, j * stride : j * stride + kernel] += 1
+    return counts
+
+
+def _overlap_1d(length: int, kernel: int, stride: int) -> np.ndarray:
+    return _overlap(1, length, kernel, stride)[0]
+
+
+def check_transposed_overlap(fn: Callable[[int, int, int, int], Any]) -> bool:
+    """Check ``fn(height, width, kernel, stride)``: how many kernel taps of a transposed
+    convolution (all-ones input and kernel) land on each output pixel."""
+    return _run(
+        Exercise(
+            "transposed_overlap",
+            "output size (n - 1) * stride + kernel, overlaps counted per pixel, on 6 cases",
+            cases=[
+                (
+                    "a 2x3 input, kernel 3, stride 2 (expected 5x7: the counts 1, 1, 2, 1, 1 "
+                    "down the rows times 1, 1, 2, 1, 2, 1, 1 across the columns)",
+                    2,
+                    3,
+                    3,
+                    2,
+                ),
+                ("a 3x4 input, kernel 3, stride 2 (a checkerboard of 1, 2 and 4)", 3, 4, 3, 2),
+                ("a 4x3 input, kernel 4, stride 2 (even overlap inside)", 4, 3, 4, 2),
+                ("a 2x3 input, kernel 2, stride 2 (no overlap: all ones)", 2, 3, 2, 2),
+                ("a 2x2 input, kernel 1, stride 3 (holes: zeros between the taps)", 2, 2, 1, 3),
+                ("a 3x3 input, kernel 3, stride 1 (an ordinary 'full' convolution)", 3, 3, 3, 1),
+            ],
+            reference=_overlap,
+            mistakes=[
+                (
+                    lambda h, w, k, s: _overlap(h, w, k, 1),
+                    "you moved the kernel by one output pixel per input pixel: with stride s, "
+                    "input pixel i's kernel starts at output position i * s",
+                ),
+                (
+                    lambda h, w, k, s: _overlap(h, w, k, s)[: h * s, : w * s],
+                    "the output is cut to height * stride rows (as padding='same' does): "
+                    "keep every pixel a kernel tap reaches, (height - 1) * stride + kernel rows "
+                    "and (width - 1) * stride + kernel columns",
+                ),
+                (
+                    lambda h, w, k, s: _overlap(w, h, k, s),
+                    "height and width are swapped: the rows of the output come from the height",
+                ),
+                (
+                    lambda h, w, k, s: _overlap(h, w, k, s) / k**2,
+                    "count the taps (each one adds 1): do not divide by the kernel's size",
+                ),
+                (
+                    lambda h, w, k, s: _overlap_1d(h, k, s)[:, None] + _overlap_1d(w, k, s),
+                    "in 2D the overlaps multiply, they do not add: a pixel is reached by (the "
+                    "rows that reach its row) x (the columns that reach its column)",
+                ),
+                (
+                    lambda h, w, k, s: np.tile(_overlap_1d(w, k, s), ((h - 1) * s + k, 1)),
+                    "you counted the overlaps along the width only: rows overlap too, and the "
+                    "two counts multiply",
+                ),
+                (
+                    lambda h, w, k, s: np.tile(_overlap_1d(h, k, s)[:, None], (w - 1) * s + k),
+                    "you counted the overlaps along the height only: columns overlap too, and "
+                    "the two counts multiply",
+                ),
+            ],
+            shape_hint="the output has (height - 1) * stride + kernel rows and "
+            "(width - 1) * stride + kernel columns",
         ),
         fn,
     )

@@ -221,6 +221,9 @@ def _add_train_fast_parser(commands) -> None:
         help="train on the photos in FOLDER, or coco_val2017 to download COCO's 5000 "
         "validation photos (778 MiB, online); default: photos shipped by installed packages",
     )
+    train.add_argument(
+        "--init", metavar="MODEL", help="start from a trained model instead of random weights"
+    )
     train.add_argument("--preview-every", type=_whole_number, default=100, metavar="N")
     train.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -346,6 +349,7 @@ def run_train_fast(args: argparse.Namespace, say) -> int:
             settings,
             loss,
             data=data,
+            init=args.init,
             preview_every=args.preview_every,
             progress=not args.quiet,
             overwrite=args.force,

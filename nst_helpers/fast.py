@@ -48,6 +48,32 @@ def shipped_models() -> dict[str, dict]:
     }
 
 
+def training_phases(record: dict) -> list[dict]:
+    """The training runs that made a model, first to last (a run started from another model,
+    ``init``, comes after that model's own runs)."""
+    earlier = record.get("init") or {}
+    return [*(training_phases(earlier["record"]) if earlier else []), record]
+
+
+def model_summary(name: str, record: dict) -> dict:
+    """One row for a table of models: the painting, the training (all phases), time, hardware."""
+    phases = training_phases(record)
+    style = record.get("style", {})
+    return {
+        "model": name,
+        "painting": style.get("title", style.get("file")),
+        "artist": style.get("artist"),
+        "steps": sum(p["train"]["steps"] for p in phases),
+        "crops (px) x batch": " then ".join(
+            f"{p['train']['size']} x {p['train']['batch']}" for p in phases
+        ),
+        "width": record.get("width"),
+        "training photos": len(record.get("data", {}).get("photos", [])),
+        "training time (min)": round(sum(p.get("seconds", 0.0) for p in phases) / 60, 1),
+        "hardware": record.get("hardware"),
+    }
+
+
 def load_model(name_or_path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
     """A trained network and its record: a shipped model's name (:func:`shipped_models`), a
     ``.npz`` saved by :func:`~nst_helpers.transformer.save_network`, or the checkpoint
@@ -159,10 +185,15 @@ def _commit() -> str | None:
 
 
 def preview_callback(
-    network: tf.keras.Model, photo: tf.Tensor, every: int, folder: Path | None, title: str
+    network: tf.keras.Model,
+    photo: tf.Tensor,
+    every: int = 100,
+    folder: Path | None = None,
+    title: str | None = None,
 ) -> Callable[[int, dict[str, float]], None]:
     """Paints ``photo`` every ``every`` steps: shown in Jupyter (with the loss so far), and
-    saved as ``preview_<step>.png`` in ``folder`` when one is given."""
+    saved as ``preview_<step>.png`` in ``folder`` when one is given. The callback's
+    ``preview`` attribute is the :class:`~nst_helpers.plotting.LivePreview` (its history)."""
     from .plotting import LivePreview
 
     preview = LivePreview(title=title)
@@ -174,6 +205,7 @@ def preview_callback(
             if folder is not None:
                 save_image(painted, folder / f"preview_{step:06d}.png", overwrite=True)
 
+    callback.preview = preview
     return callback
 
 
@@ -183,6 +215,7 @@ def train_fast(
     settings: TrainSettings | None = None,
     loss: StyleSettings | None = None,
     data: str | os.PathLike | None = None,
+    init: str | os.PathLike | None = None,
     strategy: tf.distribute.Strategy | None = None,
     preview_every: int = 100,
     progress: bool = True,
@@ -192,18 +225,25 @@ def train_fast(
     """Train a network for one painting and save it as ``output`` (``.npz`` and ``.json``).
 
     Checkpoints go to :func:`checkpoint_folder` ``(output)``; running again with the same
-    arguments resumes there (more ``steps`` continue a finished run). ``data`` is a folder of
-    photos; None uses the photos that installed packages ship (:mod:`.photos`). Ctrl-C keeps
+    arguments resumes there (more ``steps`` continue a finished run; its model is then
+    replaced, so give ``overwrite=True``). ``data`` is a folder of
+    photos; None uses the photos that installed packages ship (:mod:`.photos`). ``init`` is
+    a trained model (:func:`load_model`) to start from instead of random weights, e.g. to go
+    on at a larger crop size (its record is kept in the new one's). Ctrl-C keeps
     a checkpoint of the steps done and raises KeyboardInterrupt. ``settings`` and ``loss``
     default to :class:`TrainSettings` and :class:`StyleSettings` (the course's weights).
     """
     settings, loss = settings or TrainSettings(), loss or StyleSettings()
     output = check_writable(output, overwrite, suffixes=(".npz",))
     folder, (photos, credits) = checkpoint_folder(output), training_photos(data)
+    start = None if init is None else load_model(init)
     run = _start_run(folder, style, settings, loss, {"folder": data, "photos": credits}, log)
+    run = _with_init(run, start, init, folder)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         network = build_transformer(settings.width)
+    if start is not None:
+        network.set_weights(start[0].get_weights())  # the checkpoints, if any, come after
     extractor = FeatureExtractor([*loss.style_layers, *loss.content_layers], log=log)
     perceptual = PerceptualLoss(extractor, load_style(style, max_dim=settings.style_size), loss)
     batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
@@ -235,11 +275,22 @@ def _start_run(
     old = _read_record(folder)
     if old is not None:
         _same_run(old, run, folder)
-        run.update({k: old[k] for k in ("seconds", "final_loss") if k in old})
+        run.update({k: old[k] for k in ("seconds", "final_loss", "init") if k in old})
         log(f"Resuming the run in {folder}")
     folder.mkdir(exist_ok=True)
     _write_record(folder, run)
     return run
+
+
+def _with_init(run: dict, start: tuple | None, init, folder: Path) -> dict:
+    """The run's record with the model it starts from (refused if the width differs)."""
+    if start is None:
+        return run
+    if start[1].get("width") != run["train"]["width"]:
+        raise NSTError(f"{init} is a {start[1].get('width')}-width network, not the run's width")
+    record = {k: v for k, v in start[1].items() if k != "checkpoint"}
+    _write_record(folder, {**run, "init": {"model": str(init), "record": record}})
+    return {**run, "init": {"model": str(init), "record": record}}
 
 
 def _preview_photo(photos: list[tf.Tensor]) -> tf.Tensor:
@@ -254,6 +305,7 @@ def _about(run: dict, extractor: FeatureExtractor) -> dict:
     """The saved model's provenance record."""
     return {
         **{k: run[k] for k in ("style", "data", "train", "loss")},
+        "init": run.get("init"),
         "held_out": HELD_OUT,
         "vgg_weights": extractor.source.describe(),
         "final_loss": run.get("final_loss"),

@@ -397,11 +397,14 @@ def _unit_floats(array: np.ndarray, what: str) -> np.ndarray:
 
 
 def to_uint8(image: ImageLike) -> np.ndarray:
-    """Convert a float image in ``[0, 1]`` to uint8 ``(H, W, 3)`` (rounded and clipped).
+    """Convert a float image in ``[0, 1]`` to uint8 ``(H, W, 3)`` (rounded and clipped);
+    a uint8 image is taken as it is.
 
     Accepts tensors, variables and arrays of shape ``(1, H, W, C)``, ``(H, W, C)``
     or ``(H, W)``; gray images (``C == 1`` or no channel axis) are repeated into RGB.
     """
+    if getattr(image, "dtype", None) in (np.uint8, tf.uint8):  # already pixels (image_grid)
+        image = np.asarray(image).astype(np.float32) / 255.0
     array = np.asarray(image, dtype=np.float32)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]

@@ -64,6 +64,15 @@ PICTURES: dict[str, list[str]] = {
         "f11acedf",
     ],
     "07_style_studio": ["64cf26aa", "52b26577", "9506aef3"],
+    "08_real_time_style_transfer": [
+        "nb08-08",
+        "nb08-17",
+        "nb08-25",
+        "nb08-36",
+        "nb08-43",
+        "nb08-46",
+        "nb08-50",
+    ],
 }
 """Notebook -> ids of the code cells whose pictures are shown before running."""
 

@@ -146,6 +146,33 @@ def recoloured(formula, axis=(0, 1, 2), clip=True):
 
 match_mean_std = recoloured(lambda s, ms, ss, mc, sc: (s - ms) / ss * sc + mc)
 
+
+def instance_norm(x, gamma, beta, eps=1e-5):
+    mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return gamma * (x - mean) / tf.sqrt(variance + eps) + beta
+
+
+def instance_norm_numpy(x, gamma, beta, eps=1e-5):  # numpy, and the layer's rsqrt
+    x = np.asarray(x)
+    centred = x - x.mean(axis=(1, 2), keepdims=True)
+    variance = np.mean(centred**2, axis=(1, 2), keepdims=True)
+    return np.asarray(gamma) * centred * tf.math.rsqrt(variance + eps).numpy() + np.asarray(beta)
+
+
+def transposed_overlap(height, width, kernel, stride):
+    counts = np.zeros(((height - 1) * stride + kernel, (width - 1) * stride + kernel), int)
+    for i in range(height):
+        for j in range(width):
+            counts[i * stride : i * stride + kernel, j * stride : j * stride + kernel] += 1
+    return counts
+
+
+def overlap_by_convolution(height, width, kernel, stride):  # all ones through conv2d_transpose
+    shape = (1, (height - 1) * stride + kernel, (width - 1) * stride + kernel, 1)
+    ones, taps = tf.ones((1, height, width, 1)), tf.ones((kernel, kernel, 1, 1))
+    return tf.nn.conv2d_transpose(ones, taps, shape, stride, padding="VALID")[0, ..., 0]
+
+
 SOLUTIONS = [
     (checks.check_preprocess, nst.preprocess),
     (checks.check_preprocess, preprocess_numpy),
@@ -165,6 +192,10 @@ SOLUTIONS = [
     (checks.check_total_loss, total_with()),
     (checks.check_files_from_upload, files_from_upload),
     (checks.check_match_mean_std, match_mean_std),
+    (checks.check_instance_norm, instance_norm),
+    (checks.check_instance_norm, instance_norm_numpy),
+    (checks.check_transposed_overlap, transposed_overlap),
+    (checks.check_transposed_overlap, overlap_by_convolution),
 ]
 ALL_CHECKS = list(dict.fromkeys(check for check, _ in SOLUTIONS))
 
@@ -281,7 +312,96 @@ def positions_count(features):
     return float(features.shape[1] * features.shape[2])
 
 
+def normalized(axes=(1, 2), variance=None, divide=None, centre=True, affine=None):
+    """An instance_norm with one mistake: statistics over other ``axes``, another
+    ``variance(x, mean)``, another ``divide(variance, eps)``, the mean not subtracted
+    (``centre``), or another ``affine(normalized, gamma, beta)``."""
+
+    def norm(x, gamma, beta, eps=1e-5):
+        mean = tf.reduce_mean(x, axis=axes, keepdims=True)
+        var = tf.reduce_mean((x - mean) ** 2, axis=axes, keepdims=True)
+        var = var if variance is None else variance(x, mean)
+        scale = tf.sqrt(var + eps) if divide is None else divide(var, eps)
+        n = ((x - mean) if centre else x) / scale
+        return gamma * n + beta if affine is None else affine(n, gamma, beta)
+
+    return norm
+
+
+def sample_variance(x, mean):
+    count = float(x.shape[1] * x.shape[2])
+    return tf.reduce_sum((x - mean) ** 2, axis=(1, 2), keepdims=True) / (count - 1)
+
+
+def overlaps_1d(length, kernel, stride):
+    return transposed_overlap(1, length, kernel, stride)[0]
+
+
 MISTAKES = {
+    checks.check_instance_norm: [
+        ("batch-norm", normalized(axes=(0, 1, 2)), ["over the batch too", "batch normalization"]),
+        (
+            "layer-norm",
+            normalized(axes=(1, 2, 3)),
+            ["over the channels too", "layer normalization"],
+        ),
+        ("across-channels", normalized(axes=(3,)), ["across the channels at each pixel"]),
+        ("height-only", normalized(axes=(1,)), ["over one spatial axis only"]),
+        ("width-only", normalized(axes=(2,)), ["over one spatial axis only"]),
+        ("sample-variance", normalized(variance=sample_variance), ["the sample variance"]),
+        ("no-eps", normalized(divide=lambda v, eps: tf.sqrt(v)), ["you forgot eps"]),
+        (
+            "eps-outside",
+            normalized(divide=lambda v, eps: tf.sqrt(v) + eps),
+            ["eps belongs inside the square root", "variance of about 3e-6"],
+        ),
+        ("variance", normalized(divide=lambda v, eps: v + eps), ["not by the variance"]),
+        (
+            "fixed-eps",
+            lambda x, g, b, eps=1e-5: instance_norm(x, g, b),
+            ["ignored the eps argument", "eps=0.1"],
+        ),
+        ("no-centre", normalized(centre=False), ["subtract each channel's mean"]),
+        ("no-division", normalized(divide=lambda v, eps: 1.0), ["did not divide"]),
+        ("no-gamma", normalized(affine=lambda n, g, b: n + b), ["you forgot gamma:"]),
+        ("no-beta", normalized(affine=lambda n, g, b: g * n), ["you forgot beta"]),
+        ("no-affine", normalized(affine=lambda n, g, b: n), ["you forgot gamma and beta"]),
+        ("swapped", normalized(affine=lambda n, g, b: b * n + g), ["gamma and beta are swapped"]),
+        ("beta-inside", normalized(affine=lambda n, g, b: g * (n + b)), ["add beta after"]),
+    ],
+    checks.check_transposed_overlap: [
+        (
+            "stride-1",
+            lambda h, w, k, s: transposed_overlap(h, w, k, 1),
+            ["one output pixel per input pixel", "wrong shape"],
+        ),
+        (
+            "same-padding",
+            lambda h, w, k, s: transposed_overlap(h, w, k, s)[: h * s, : w * s],
+            ["cut to height * stride rows", "expected (5, 7), got shape (4, 6)"],
+        ),
+        ("swapped", lambda h, w, k, s: transposed_overlap(w, h, k, s), ["are swapped"]),
+        (
+            "averaged",
+            lambda h, w, k, s: transposed_overlap(h, w, k, s) / k**2,
+            ["do not divide by the kernel's size"],
+        ),
+        (
+            "added",
+            lambda h, w, k, s: overlaps_1d(h, k, s)[:, None] + overlaps_1d(w, k, s),
+            ["they do not add", "on a 2x3 input"],
+        ),
+        (
+            "width-only",
+            lambda h, w, k, s: np.tile(overlaps_1d(w, k, s), ((h - 1) * s + k, 1)),
+            ["along the width only"],
+        ),
+        (
+            "height-only",
+            lambda h, w, k, s: np.tile(overlaps_1d(h, k, s)[:, None], (w - 1) * s + k),
+            ["along the height only"],
+        ),
+    ],
     checks.check_preprocess: [
         ("batch", lambda x: (x[..., ::-1] * 255.0 - MEAN_BGR)[0], ["keep the batch axis", "(1, H"]),
         ("no-flip", lambda x: x * 255.0 - MEAN_BGR, ["flip them to BGR"]),
@@ -663,6 +783,16 @@ def test_every_named_mistake_has_a_test(check, monkeypatch):
             lambda *args: 1.5 * total_loss(*args),
             ["expected", "got", "1.5x too large"],
         ),
+        (
+            checks.check_instance_norm,
+            lambda *args: instance_norm(*args) + 0.1,
+            ["on a hand-made 1x2 image", "expected", "got"],
+        ),
+        (
+            checks.check_transposed_overlap,
+            lambda *args: transposed_overlap(*args) + 1,
+            ["on a 2x3 input", "expected 1", "got 2"],
+        ),
     ],
     ids=lambda x: getattr(x, "__name__", None),
 )
@@ -703,6 +833,16 @@ def test_an_unrecognised_wrong_answer_gets_expected_and_got(check, fn, phrases):
             checks.check_total_loss,
             lambda f, t, x, w, losses=nst: tf.stack([total_loss(f, t, x, w, losses)] * 3),
             ["wrong shape", "return one number"],
+        ),
+        (
+            checks.check_instance_norm,
+            lambda *args: instance_norm(*args)[0],
+            ["wrong shape", "expected (1, 1, 2, 2)", "the input's shape (B, H, W, C)"],
+        ),
+        (
+            checks.check_transposed_overlap,
+            lambda *args: transposed_overlap(*args)[:-1],
+            ["wrong shape", "expected (5, 7), got shape (4, 7)", "(height - 1) * stride + kernel"],
         ),
     ],
     ids=lambda x: getattr(x, "__name__", None),

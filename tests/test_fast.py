@@ -176,3 +176,19 @@ def test_bad_fast_input_is_one_line_and_exit_2(inputs, args, expected, capsys):
     )
     assert code == 2 and expected in capsys.readouterr().err
     assert not Path(out).exists()
+
+
+def test_a_run_can_start_from_a_trained_model(trained, inputs):
+    start, _ = load_model(trained[0])
+    still = TrainSettings(**{**TINY.as_dict(), "steps": 1, "learning_rate": 1e-12})
+    output = inputs / "continued.npz"
+    train_fast(
+        inputs / "stripes.png", output, still, data=inputs / "photos", init=trained[0], **QUIET
+    )
+    continued, record = load_model(output)
+    photo = tf.random.stateless_uniform((1, 40, 40, 3), seed=(5, 6))
+    np.testing.assert_allclose(paint(continued, photo), paint(start, photo), atol=1e-2)
+    assert record["init"]["model"] == str(trained[0]) and record["init"]["record"]["train"]
+    with pytest.raises(NSTError, match="width"):
+        full = TrainSettings(**{**TINY.as_dict(), "width": "full"})
+        train_fast(inputs / "stripes.png", inputs / "f.npz", full, init=trained[0], **QUIET)
