@@ -245,6 +245,7 @@ def train_fast(
     if start is not None:
         network.set_weights(start[0].get_weights())  # the checkpoints, if any, come after
     extractor = FeatureExtractor([*loss.style_layers, *loss.content_layers], log=log)
+    log(extractor.source.describe())
     perceptual = PerceptualLoss(extractor, load_style(style, max_dim=settings.style_size), loss)
     batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
     title = f"{Path(str(style)).stem}, painted by the network in training"

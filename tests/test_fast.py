@@ -192,3 +192,36 @@ def test_a_run_can_start_from_a_trained_model(trained, inputs):
     with pytest.raises(NSTError, match="width"):
         full = TrainSettings(**{**TINY.as_dict(), "width": "full"})
         train_fast(inputs / "stripes.png", inputs / "f.npz", full, init=trained[0], **QUIET)
+
+
+def test_ctrl_c_keeps_the_steps_and_the_same_command_resumes(inputs):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["stripes.png", "-o", "ctrl_c.npz", "--size", "32", "--batch", "2"]
+    args += ["--style-size", "64", "--data", "photos", "--preview-every", "1", "--quiet"]
+    command = [sys.executable, "-m", "nst_helpers", "train-fast", *args]
+    process = subprocess.Popen(
+        [*command, "--steps", "100000"], cwd=inputs, stdout=subprocess.PIPE, text=True
+    )
+    assert "Training" in process.stdout.readline()
+    assert "VGG19 weights" in process.stdout.readline()
+    second = inputs / "ctrl_c.checkpoints" / "preview_000002.png"  # written after step 2
+    for _ in range(600):
+        if second.exists():
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 3 and "run the same command again" in out
+    latest = tf.train.latest_checkpoint(str(inputs / "ctrl_c.checkpoints"))
+    done = int(latest.rsplit("-", 1)[1])
+    assert done >= 2 and not (inputs / "ctrl_c.npz").exists()
+    again = subprocess.run(
+        [*command, "--steps", str(done + 2)], cwd=inputs, capture_output=True, text=True
+    )
+    assert again.returncode == 0 and "Resuming" in again.stdout, again.stderr[-500:]
+    assert json.loads((inputs / "ctrl_c.json").read_text())["final_loss"]
+    assert tf.train.latest_checkpoint(str(inputs / "ctrl_c.checkpoints")).endswith(f"-{done + 2}")
