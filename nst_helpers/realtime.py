@@ -58,10 +58,13 @@ def random_crops(
 ) -> Iterator[tf.Tensor]:
     """Endless square crops (size, size, 3) of the photos: a random photo, scaled so that its
     short side is between ``size`` and ``jitter * size`` (scale jitter), a random window of
-    it, flipped left-right half of the time. Photos are (1, H, W, 3) in [0, 1]."""
+    it, flipped left-right half of the time. Photos are (1, H, W, 3), uint8 or floats in
+    [0, 1]; crops are floats in [0, 1]."""
     rng = np.random.default_rng(seed)
     while True:
         photo = photos[rng.integers(len(photos))]
+        if photo.dtype == tf.uint8:
+            photo = tf.cast(photo, tf.float32) / 255.0
         height, width = photo.shape[1:3]
         scale = rng.uniform(1.0, jitter) * size / min(height, width)
         scaled = resize_to(photo, max(size, round(height * scale)), max(size, round(width * scale)))
