@@ -74,3 +74,27 @@ def test_flop_count_by_hand():
     # after one pool a 10x10 image is 5x5: block2_conv1 adds 25 x 9 x 64 x 128 x 2
     expected = 2 * 100 * 9 * (3 * 64 + 64 * 64) + 2 * 25 * 9 * 64 * 128
     assert bench.vgg_flops(10, 10, "block2_conv1") == expected
+
+
+def test_realtime_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
+    realtime = load(BENCHMARKS / "realtime.py")
+    published = {
+        name: (BENCHMARKS / name).read_bytes()
+        for name in ("realtime.json", "realtime.png")
+        if (BENCHMARKS / name).exists()
+    }
+    monkeypatch.setattr(realtime, "QUICK_DIR", tmp_path)
+    assert realtime.main(["--quick"]) == 0
+    for name, data in published.items():  # a smoke run never replaces the published results
+        assert (BENCHMARKS / name).read_bytes() == data
+    results = json.loads((tmp_path / "realtime.json").read_text())
+    assert {(row["width"], row["size"]) for row in results["inference"]} == {
+        (width, size) for width in ("half", "full") for size in (64, 96)
+    }
+    pair = results["pairs"][0]
+    assert pair["speedup"] == pytest.approx(pair["stylize_seconds"] / pair["network_seconds"])
+    for term in ("content", "style", "total"):
+        expected = pair["network_losses"][term] / pair["stylize_losses"][term]
+        assert pair["ratios"][term] == pytest.approx(expected)
+    assert results["peak_memory_mb"]["rise"] >= 0 and results["training"]
+    assert (tmp_path / "realtime.png").stat().st_size > 5_000
