@@ -44,7 +44,7 @@ import tensorflow as tf  # noqa: E402
 from bench import machine, peak_memory_mb, reset_peak_memory  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402
-from nst_helpers.fast import load_model, paint, shipped_models  # noqa: E402
+from nst_helpers.fast import load_model, model_summary, paint, shipped_models  # noqa: E402
 from nst_helpers.objective import StyleTransferLoss  # noqa: E402
 from nst_helpers.transformer import build_transformer  # noqa: E402
 
@@ -138,12 +138,8 @@ def plot(pairs: list[dict], path: Path) -> None:
 
 
 def training_records() -> list[dict]:
-    keys = ("seconds", "hardware", "date", "commit")
-    return [
-        {"model": name, "steps": r["train"]["steps"], "crop": r["train"]["size"]}
-        | {k: r.get(k) for k in keys}
-        for name, r in shipped_models().items()
-    ]
+    """Each shipped model's training over all its phases, from its record (not measured here)."""
+    return [model_summary(name, record) for name, record in shipped_models().items()]
 
 
 def pairs_to_run(quick: bool) -> list[tuple[str, str]]:
@@ -190,7 +186,10 @@ def report(results: dict) -> None:
             f"losses: content {r['content']:.2f}, style {r['style']:.2f}, total {r['total']:.2f}"
         )
     for t in results["training"]:
-        print(f"training {t['model']}: {t['steps']} steps, {t['seconds']:.0f} s, {t['hardware']}")
+        print(
+            f"training {t['model']}: {t['steps']} steps ({t['crops (px) x batch']}), "
+            f"{t['training time (min)']} min, {t['hardware']}"
+        )
 
 
 if __name__ == "__main__":
