@@ -114,7 +114,7 @@ def test_every_shipped_model_paints_and_says_where_it_came_from(name):
     assert (
         record["style"]["rights"].startswith("public domain") or "CC" in record["style"]["rights"]
     )
-    photo = tf.image.resize(tf.random.stateless_uniform((1, 8, 8, 3), seed=(3, 4)), (90, 130))
+    photo = tf.image.resize(tf.random.stateless_uniform((1, 8, 8, 3), seed=(3, 4)), (192, 256))
     painted = paint(network, photo)
     assert painted.shape == photo.shape
     assert float(tf.reduce_mean(tf.abs(painted - photo))) > 0.05  # it paints, not copies

@@ -46,8 +46,8 @@ def short_training(extractor, images, tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkpoints")
     network = build_transformer("half")
     loss = PerceptualLoss(extractor, painting, StyleSettings(style_weight=1e-3))
-    batches = photo_batches([photo], size=32, batch=2, seed=0)
-    settings = TrainSettings(steps=40, size=32, batch=2, checkpoint_every=15)
+    batches = photo_batches([photo], size=64, batch=2, seed=0)
+    settings = TrainSettings(steps=40, size=64, batch=2, checkpoint_every=15)
     history = train(network, loss, batches, folder, settings, progress=False)
     return network, loss, batches, folder, history
 
@@ -65,7 +65,7 @@ def test_a_checkpoint_restores_the_same_network_and_training_resumes(short_train
     again = build_transformer("half")
     tf.train.Checkpoint(network=again).restore(tf.train.latest_checkpoint(folder)).expect_partial()
     np.testing.assert_array_equal(again(photo).numpy(), network(photo).numpy())
-    more = train(again, loss, batches, folder, TrainSettings(steps=43, size=32, batch=2))
+    more = train(again, loss, batches, folder, TrainSettings(steps=43, size=64, batch=2))
     assert [row["step"] for row in more] == [41, 42, 43]
     assert tf.train.latest_checkpoint(folder).endswith("-43")
 
@@ -80,7 +80,7 @@ def test_ctrl_c_keeps_the_steps_done_in_a_checkpoint(short_training, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         network = build_transformer("half")
         train(
-            network, loss, batches, tmp_path, TrainSettings(steps=10, size=32, batch=2), interrupt
+            network, loss, batches, tmp_path, TrainSettings(steps=10, size=64, batch=2), interrupt
         )
     assert tf.train.latest_checkpoint(tmp_path).endswith("-2")
 
