@@ -56,6 +56,7 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _MODULES = [
+    "arbitrary",
     "checks",
     "color",
     "fast",
