@@ -59,6 +59,7 @@ _MODULES = [
     "arbitrary",
     "checks",
     "color",
+    "decoder",
     "fast",
     "masks",
     "photo_sets",
