@@ -60,28 +60,37 @@ def build_decoder(width: str = "full") -> tf.keras.Model:
 class AdaINLoss:
     """Huang and Belongie's training loss for the decoder (their Eq. 11-13), on a batch.
 
-    ``loss.terms(photos, paintings, alpha)`` encodes both, transforms with AdaIN, decodes,
-    encodes the result again and returns ``{"content", "style", "total"}``: content is the
-    mean squared difference of the result's relu4_1 features and the transformed ones; style
-    is the sum over relu1_1 ... relu4_1 of the squared differences of per-channel means and
-    deviations (mean over channels and images); total = content + style_weight * style.
+    ``loss.terms(decoder, photos, paintings, alpha)`` encodes both, transforms with AdaIN,
+    decodes, encodes the result again and returns ``{"content", "style", "total"}``: content
+    is the mean squared difference of the result's relu4_1 features and the transformed ones;
+    style is the sum over relu1_1 ... relu4_1 of the squared differences of per-channel means
+    and deviations (mean over channels and images); total = content + style_weight * style.
+    :func:`nst_helpers.realtime.train` trains a decoder with it on batches of (photos,
+    paintings) pairs.
     """
 
-    def __init__(self, extractor: FeatureExtractor, decoder: tf.keras.Model, style_weight=10.0):
+    def __init__(self, extractor: FeatureExtractor, style_weight: float = 10.0):
         missing = set(ENCODER_LAYERS) - set(extractor.layers)
         if missing:
             raise NSTError(f"the extractor must give {sorted(missing)} too")
-        self.extractor, self.decoder, self.style_weight = extractor, decoder, style_weight
+        self.extractor, self.style_weight = extractor, style_weight
 
-    def terms(self, photos: tf.Tensor, paintings: tf.Tensor, alpha: float = 1.0) -> dict:
+    def terms(
+        self, decoder: tf.keras.Model, photos: tf.Tensor, paintings: tf.Tensor, alpha=1.0
+    ) -> dict[str, tf.Tensor]:
         deepest = ENCODER_LAYERS[-1]
         style_features = self.extractor(paintings)
         target = adain(self.extractor(photos)[deepest], style_features[deepest], alpha)
-        painted = self.decoder(target, training=True)
+        painted = decoder(target, training=True)
         features = self.extractor(painted)
         content = content_loss(features[deepest], target)
         style = tf.add_n([_statistics_loss(features[n], style_features[n]) for n in ENCODER_LAYERS])
         return {"content": content, "style": style, "total": content + self.style_weight * style}
+
+    def of_network(self, decoder: tf.keras.Model, batch) -> dict[str, tf.Tensor]:
+        """The terms for one (photos, paintings) batch (what ``realtime.train`` calls)."""
+        photos, paintings = batch
+        return self.terms(decoder, photos, paintings)
 
 
 def _statistics_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -51,6 +52,17 @@ class PerceptualLoss:
         tv = total_variation_loss(painted)
         total = weighted_total(content, style, tv, s.content_weight, s.style_weight, s.tv_weight)
         return {"content": content, "style": style, "tv": tv, "total": total}
+
+    def of_network(self, network: tf.keras.Model, photos: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The terms for a batch of photos painted by ``network`` (what :func:`train` calls)."""
+        return self.terms(photos, network(photos, training=True))
+
+
+class NetworkLoss(Protocol):
+    """What :func:`train` needs of a loss: its terms (``"total"`` among them) for one batch
+    of the data set passed through the network being trained."""
+
+    def of_network(self, network: tf.keras.Model, batch) -> dict[str, tf.Tensor]: ...
 
 
 def random_crops(
@@ -119,7 +131,7 @@ class TrainSettings:
 
 def make_train_step(
     network: tf.keras.Model,
-    loss: PerceptualLoss,
+    loss: NetworkLoss,
     optimizer: tf.keras.optimizers.Optimizer,
     strategy: tf.distribute.Strategy,
 ) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
@@ -128,17 +140,17 @@ def make_train_step(
     mean over the whole batch) and change the network's weights."""
     replicas = strategy.num_replicas_in_sync
 
-    def replica_step(photos: tf.Tensor) -> dict[str, tf.Tensor]:
+    def replica_step(batch) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
-            terms = loss.terms(photos, network(photos, training=True))
+            terms = loss.of_network(network, batch)
             share = terms["total"] / replicas
         gradients = tape.gradient(share, network.trainable_variables)
         optimizer.apply_gradients(zip(gradients, network.trainable_variables))
         return terms
 
     @tf.function
-    def step(photos) -> dict[str, tf.Tensor]:
-        terms = strategy.run(replica_step, args=(photos,))
+    def step(batch) -> dict[str, tf.Tensor]:
+        terms = strategy.run(replica_step, args=(batch,))
         mean = tf.distribute.ReduceOp.MEAN
         return {name: strategy.reduce(mean, value, axis=None) for name, value in terms.items()}
 
@@ -147,7 +159,7 @@ def make_train_step(
 
 def train(
     network: tf.keras.Model,
-    loss: PerceptualLoss,
+    loss: NetworkLoss,
     batches: tf.data.Dataset,
     folder: str | Path,
     settings: TrainSettings = TrainSettings(),
@@ -159,6 +171,9 @@ def train(
     checkpoint in ``folder`` if there is one. A checkpoint is written every
     ``settings.checkpoint_every`` steps, at the end, and when Ctrl-C stops the run
     (KeyboardInterrupt is then raised again). ``callback(step, terms)`` runs after each step.
+    ``loss`` is a :class:`PerceptualLoss` (batches of photos) or any :class:`NetworkLoss`,
+    e.g. the decoder's :class:`~nst_helpers.decoder.AdaINLoss` (batches of photo and
+    painting pairs).
 
     With a ``strategy`` (``tf.distribute.MirroredStrategy`` for several GPUs, ``TPUStrategy``)
     the network must have been built inside ``strategy.scope()``; each batch is split over
@@ -178,8 +193,8 @@ def train(
     todo = batches.take(max(0, settings.steps - saved))
     bar = _progress_bar(saved, settings.steps, progress)
     try:
-        for photos in strategy.experimental_distribute_dataset(todo):
-            terms = {name: float(value) for name, value in train_step(photos).items()}
+        for batch in strategy.experimental_distribute_dataset(todo):
+            terms = {name: float(value) for name, value in train_step(batch).items()}
             step_number.assign_add(1)
             history.append({"step": int(step_number), **terms})
             bar.update(1)

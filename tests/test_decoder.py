@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from nst_helpers.decoder import ENCODER_LAYERS, AdaINLoss, _statistics_loss, build_decoder
 from nst_helpers.errors import NSTError
+from nst_helpers.realtime import TrainSettings, train
 from nst_helpers.vgg import FeatureExtractor
 
 
@@ -33,24 +34,24 @@ def test_the_statistics_loss_is_zero_for_equal_statistics_only():
     assert float(_statistics_loss(features, features * 2.0 + 1.0)) > 0.5
 
 
-def test_the_decoder_loss_falls_in_a_short_run(encoder, images):
-    photo, painting, _ = images
-    photos = tf.image.resize(tf.concat([photo, painting], 0), (32, 32))
+def test_the_decoder_trains_with_the_real_time_training_loop(encoder, images, tmp_path):
+    """The same loop as the real-time networks (checkpoints, progress), on (photo, painting)
+    pairs: the loss falls in 25 steps and the run resumes from its checkpoint."""
+    photo, painting, other = images
+    photos = tf.image.resize(tf.concat([photo, other], 0), (32, 32))
     paintings = tf.image.resize(tf.concat([painting, painting], 0), (32, 32))
+    pairs = tf.data.Dataset.from_tensors((photos, paintings)).repeat()
     decoder = build_decoder("slim")
-    loss = AdaINLoss(encoder, decoder)
-    optimizer = tf.keras.optimizers.Adam(1e-3)
-    totals = []
-    for _ in range(25):
-        with tf.GradientTape() as tape:
-            terms = loss.terms(photos, paintings)
-        gradients = tape.gradient(terms["total"], decoder.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, decoder.trainable_variables))
-        totals.append(float(terms["total"]))
+    settings = TrainSettings(steps=25, size=32, batch=2, checkpoint_every=25)
+    history = train(decoder, AdaINLoss(encoder), pairs, tmp_path, settings, progress=False)
+    totals = [row["total"] for row in history]
     assert np.isfinite(totals).all() and np.mean(totals[-5:]) < 0.7 * np.mean(totals[:5])
+    more = TrainSettings(steps=27, size=32, batch=2)
+    again = train(build_decoder("slim"), AdaINLoss(encoder), pairs, tmp_path, more, progress=False)
+    assert [row["step"] for row in again] == [26, 27]
 
 
 def test_the_loss_needs_the_four_encoder_layers():
     small = FeatureExtractor(["block1_conv1", "block4_conv1"], log=lambda line: None)
     with pytest.raises(NSTError, match="block2_conv1"):
-        AdaINLoss(small, build_decoder("slim"))
+        AdaINLoss(small)
