@@ -50,6 +50,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402  (imports TensorFlow quietly)
+from nst_helpers.config import cpu_name  # noqa: E402
 from nst_helpers.losses import gram_matrix  # noqa: E402
 from nst_helpers.monitor import StopRun  # noqa: E402
 from nst_helpers.objective import StyleTransferLoss  # noqa: E402
@@ -80,16 +81,8 @@ def reference_objective_settings(height: int, width: int) -> dict:
 
 
 def machine() -> dict:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": model,
+        "cpu": cpu_name() or "unknown",
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,

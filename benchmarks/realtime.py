@@ -41,7 +41,7 @@ sys.path.insert(1, str(HERE))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from bench import machine, peak_memory_mb, reset_peak_memory  # noqa: E402
+from bench import _timed, machine, peak_memory_mb, reset_peak_memory  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402
 from nst_helpers.fast import load_model, model_summary, paint, shipped_models  # noqa: E402
@@ -54,12 +54,7 @@ PHOTOS = ("tubingen", "golden_gate")  # neither among the training photos
 def timed(work, repeats: int) -> float:
     """Median seconds of ``repeats`` calls of ``work()`` after one warm-up call."""
     work()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(_timed(work) for _ in range(repeats))
 
 
 def inference_times(sizes, repeats: int) -> list[dict]:

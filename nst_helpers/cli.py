@@ -32,8 +32,8 @@ from .data import resolve_image
 from .errors import NSTError
 from .images import check_writable, save_image
 from .monitor import SafeStream
-from .settings import StyleSettings
-from .validate import SettingError
+from .settings import MAX_SIZE, MIN_SIZE, StyleSettings
+from .validate import SettingError, positive_int
 
 EXIT_OK, EXIT_FETCH_FAILED, EXIT_USAGE, EXIT_STOPPED_EARLY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ALIASES = {"masks": ["--mask"]}  # older spellings kept working
@@ -206,7 +206,7 @@ def _add_train_fast_parser(commands) -> None:
             help=f"{help_text} (default: {_shown(getattr(defaults, name))})",
         )
     for field in dataclasses.fields(StyleSettings):
-        if field.name in ("content_weight", "style_weight", "tv_weight"):
+        if field.name in LOSS_WEIGHTS:
             train.add_argument(
                 flag(field.name),
                 dest=field.name,
@@ -229,6 +229,7 @@ def _add_train_fast_parser(commands) -> None:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+LOSS_WEIGHTS = ("content_weight", "style_weight", "tv_weight")  # train-fast's loss options
 TRAIN_OPTIONS = {
     "steps": "training steps in all",
     "size": "side of the square training crops in pixels",
@@ -314,8 +315,7 @@ def run_fast(args: argparse.Namespace, say) -> int:
     content = resolve_image(args.content)
     output = check_writable(args.output, overwrite=args.force, protect=[content])
     size = args.size if args.size is not None else defaults().size
-    if not 16 <= size <= 4096:
-        raise NSTError(f"--size must be between 16 and 4096 pixels, not {size}")
+    positive_int(size, "size", low=MIN_SIZE, high=MAX_SIZE)  # as stylize's --size
     network, record = load_model(args.model)
     photo = load_image(content, max_dim=size)
     started = time.perf_counter()
@@ -339,8 +339,7 @@ def run_train_fast(args: argparse.Namespace, say) -> int:
     from .realtime import TrainSettings
 
     settings = TrainSettings(**{k: getattr(args, k) for k in TRAIN_OPTIONS if hasattr(args, k)})
-    weights = ("content_weight", "style_weight", "tv_weight")
-    loss = StyleSettings(**{k: getattr(args, k) for k in weights if hasattr(args, k)})
+    loss = StyleSettings(**{k: getattr(args, k) for k in LOSS_WEIGHTS if hasattr(args, k)})
     if args.preview_every < 1:
         raise NSTError(f"--preview-every must be at least 1, not {args.preview_every}")
     data = _training_data(args.data, say)

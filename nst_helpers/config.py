@@ -51,6 +51,18 @@ def pick(full, quick):
     return quick if quick_mode() else full
 
 
+def cpu_name() -> str | None:
+    """The processor's model name from ``/proc/cpuinfo`` (Linux), or None where there is none;
+    for the records of benchmarks and trained models."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow with the process's stderr (file descriptor 2) muted meanwhile.
 

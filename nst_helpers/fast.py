@@ -23,6 +23,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from .config import cpu_name
 from .data import get_entry, load_content, load_style, resolve_image
 from .errors import NSTError
 from .files import atomic_write, file_hash
@@ -145,10 +146,9 @@ def _write_record(folder: Path, record: dict) -> None:
 def _same_run(old: dict, new: dict, folder: Path) -> None:
     """Refuse to resume checkpoints made with other settings (steps and checkpoints aside)."""
     ignored = {"steps": None, "checkpoint_every": None}  # these do not change the network
-    strip = lambda run: {**run, "train": {**run["train"], **ignored}}  # noqa: E731
-    keys = ("train", "loss", "style", "data")
-    if {k: strip(old)[k] for k in keys} != {k: strip(new)[k] for k in keys}:
-        changed = [k for k in keys if strip(old)[k] != strip(new)[k]]
+    before, now = ({**run, "train": {**run["train"], **ignored}} for run in (old, new))
+    changed = [k for k in ("train", "loss", "style", "data") if before[k] != now[k]]
+    if changed:
         raise NSTError(
             f"{folder} holds a run with other {', '.join(changed)}; "
             "give another --output or delete that folder to start again"
@@ -175,14 +175,7 @@ def _style_record(style: str | os.PathLike) -> dict:
 
 def _hardware() -> str:
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name() or platform.processor() or platform.machine()
     return f"{os.cpu_count()} x {cpu}" + (f"; GPUs: {', '.join(gpus)}" if gpus else "; no GPU")
 
 
@@ -254,7 +247,8 @@ def train_fast(
     folder, (photos, credits) = checkpoint_folder(output), training_photos(data)
     start = None if init is None else load_model(init)
     run = _start_run(folder, style, settings, loss, {"folder": data, "photos": credits}, log)
-    run = _with_init(run, start, init, folder)
+    run = _with_init(run, start, init)
+    _write_record(folder, run)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         network = build_transformer(settings.width)
@@ -266,14 +260,13 @@ def train_fast(
     batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
     title = f"{Path(str(style)).stem}, painted by the network in training"
     watch = preview_callback(network, _preview_photo(photos), preview_every, folder, title)
-    started = time.perf_counter()
+    started, history = time.perf_counter(), []
     try:
         history = train(network, perceptual, batches, folder, settings, watch, strategy, progress)
     finally:
         run["seconds"] += time.perf_counter() - started
-        _write_record(folder, run)
-    if history:
-        run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
+        if history:
+            run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
         _write_record(folder, run)
     return save_network(network, output, _about(run, extractor), overwrite=overwrite)
 
@@ -281,7 +274,7 @@ def train_fast(
 def _start_run(
     folder: Path, style, settings: TrainSettings, loss: StyleSettings, data: dict, log: Log
 ) -> dict:
-    """The run's record, written to ``folder``; a run already there must be the same run."""
+    """The run's record (``folder`` is made); a run already there must be the same run."""
     run = {
         "train": settings.as_dict(),
         "loss": _loss_record(loss),
@@ -295,18 +288,16 @@ def _start_run(
         run.update({k: old[k] for k in ("seconds", "final_loss", "init") if k in old})
         log(f"Resuming the run in {folder}")
     folder.mkdir(exist_ok=True)
-    _write_record(folder, run)
     return run
 
 
-def _with_init(run: dict, start: tuple | None, init, folder: Path) -> dict:
+def _with_init(run: dict, start: tuple | None, init) -> dict:
     """The run's record with the model it starts from (refused if the width differs)."""
     if start is None:
         return run
     if start[1].get("width") != run["train"]["width"]:
         raise NSTError(f"{init} is a {start[1].get('width')}-width network, not the run's width")
     record = {k: v for k, v in start[1].items() if k != "checkpoint"}
-    _write_record(folder, {**run, "init": {"model": str(init), "record": record}})
     return {**run, "init": {"model": str(init), "record": record}}
 
 

@@ -23,6 +23,7 @@ from .errors import NSTError
 from .images import resize_to
 from .losses import content_loss, gram_matrix, style_loss, total_variation_loss, weighted_total
 from .settings import StyleSettings
+from .transformer import WIDTHS
 from .validate import SettingError, finite_number, positive_int
 from .vgg import FeatureExtractor
 
@@ -122,8 +123,9 @@ class TrainSettings:
         positive_int(self.checkpoint_every, "checkpoint_every")
         positive_int(self.seed, "seed", low=0)
         finite_number(self.learning_rate, "learning_rate", strict=True)
-        if self.width not in ("full", "half"):
-            raise SettingError("width", f"width must be 'full' or 'half', not {self.width!r}")
+        if self.width not in WIDTHS:
+            named = " or ".join(map(repr, WIDTHS))
+            raise SettingError("width", f"width must be {named}, not {self.width!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)
