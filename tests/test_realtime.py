@@ -154,7 +154,13 @@ def test_training_split_over_two_devices_matches_one_device():
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["replicas"] == 2
-    np.testing.assert_allclose(*result["losses"], rtol=1e-4)
+    two_losses, one_losses = result["losses"]
+    # Step 1 sees the same weights: the same loss up to float32 summation order. Later steps
+    # follow Adam, which divides each gradient by its own size, so a near-zero gradient summed
+    # in another order moves its weight by a different amount: 1.1e-4 was seen in CI. Training
+    # on one half of the batch alone gave losses 2 % and 16 % away at steps 2 and 3.
+    np.testing.assert_allclose(two_losses[0], one_losses[0], rtol=1e-5)
+    np.testing.assert_allclose(two_losses[1:], one_losses[1:], rtol=1e-3)
     # The paintings changed, and in the same way on one and on two devices (the weights are
     # not compared: a conv bias before instance normalization has a zero gradient, so Adam
     # moves it by rounding noise; the paintings do not depend on it).
