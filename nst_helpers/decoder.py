@@ -8,24 +8,28 @@ and there is no normalization. The decoder is trained with :class:`AdaINLoss`: t
 image's features must equal the transformed features (content) and have the painting's
 per-channel means and deviations at relu1_1 ... relu4_1 (style).
 
-``width="full"`` has VGG19's own channels (512 in, then 256, 128, 64); ``"slim"`` has half of
+``width="full"`` has VGG19's own channels (512 in, then 256, 128, 64); ``"half"`` has half of
 them, about a third of the weights.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import tensorflow as tf
 
 from .arbitrary import adain, channel_statistics
 from .errors import NSTError
 from .losses import content_loss
+from .netfiles import load_float16, save_float16
 from .transformer import ReflectionPad
 from .vgg import FeatureExtractor
 
 ENCODER_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
 """relu1_1 ... relu4_1: the style statistics; the last one is also the encoder's output."""
 
-DECODER_CHANNELS = {"full": (256, 128, 64), "slim": (128, 64, 32)}
+DECODER_CHANNELS = {"full": (256, 128, 64), "half": (128, 64, 32)}
 """Channels after block 4, 3 and 2 are mirrored, by width option."""
 
 
@@ -65,6 +69,9 @@ class AdaINLoss:
     is the mean squared difference of the result's relu4_1 features and the transformed ones;
     style is the sum over relu1_1 ... relu4_1 of the squared differences of per-channel means
     and deviations (mean over channels and images); total = content + style_weight * style.
+    The extractor should be the normalised VGG19 (``network="normalized"``), as in the paper:
+    Keras' own VGG19 has relu4_1 25 times larger than relu1_1, which would then outweigh the
+    other layers' statistics some 600 to 1.
     :func:`nst_helpers.realtime.train` trains a decoder with it on batches of (photos,
     paintings) pairs.
     """
@@ -100,3 +107,24 @@ def _statistics_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(mean - target_mean)) + tf.reduce_mean(
         tf.square(std - target_std)
     )
+
+
+def build_encoder(log=print) -> FeatureExtractor:
+    """VGG19 up to relu4_1 as Huang and Belongie use it: the normalised network (each filter's
+    mean activation is one), giving the four layers of :data:`ENCODER_LAYERS`."""
+    return FeatureExtractor(list(ENCODER_LAYERS), network="normalized", log=log)
+
+
+def save_decoder(
+    decoder: tf.keras.Model, path: str | os.PathLike, about: dict, overwrite: bool = False
+) -> Path:
+    """Save a trained decoder as float16 ``.npz`` with a JSON of its width and ``about``."""
+    width = decoder.name.removeprefix("decoder_")  # build_decoder names it so
+    if width not in DECODER_CHANNELS:
+        raise NSTError(f"{decoder.name} was not made by build_decoder; it cannot be saved")
+    return save_float16(decoder, path, {"width": width, **about}, overwrite)
+
+
+def load_decoder(path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
+    """A decoder saved by :func:`save_decoder`, and its JSON record."""
+    return load_float16(path, lambda record: build_decoder(record["width"]))

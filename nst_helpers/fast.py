@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 import time
 import weakref
 from collections.abc import Callable
@@ -23,13 +21,13 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from .config import cpu_name
 from .data import get_entry, load_content, load_style, resolve_image
 from .errors import NSTError
-from .files import atomic_write, file_hash
+from .files import file_hash
 from .images import as_image, check_writable, save_image
 from .photos import HELD_OUT, training_photos
 from .realtime import PerceptualLoss, TrainSettings, photo_batches, train
+from .runs import checkpoint_folder, commit, hardware, read_record, same_run, write_record
 from .settings import StyleSettings
 from .transformer import build_transformer, load_network, save_network
 from .vgg import FeatureExtractor
@@ -37,7 +35,6 @@ from .vgg import FeatureExtractor
 MODELS_DIR = Path(__file__).parent / "models"
 """Where the shipped networks are: ``<name>.npz`` (float16 weights) and ``<name>.json``."""
 
-TRAINING_RECORD = "training.json"  # in a checkpoint folder: what the run was, for resuming
 Log = Callable[[str], object]
 
 
@@ -93,7 +90,7 @@ def load_model(name_or_path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
 
 
 def _load_checkpoint(folder: Path) -> tuple[tf.keras.Model, dict]:
-    record, latest = _read_record(folder), tf.train.latest_checkpoint(str(folder))
+    record, latest = read_record(folder), tf.train.latest_checkpoint(str(folder))
     if record is None or latest is None:
         raise NSTError(f"{folder} holds no training checkpoints of nst_helpers")
     network = build_transformer(record["train"]["width"])
@@ -124,37 +121,6 @@ def _compile(network: weakref.ref) -> Callable[[tf.Tensor], tf.Tensor]:
 # ----------------------------------------------------------------------------- training
 
 
-def checkpoint_folder(output: str | os.PathLike) -> Path:
-    """Where a training run for ``output`` keeps its checkpoints: ``<name>.checkpoints``."""
-    output = Path(output).expanduser()
-    return output.with_name(output.stem + ".checkpoints")
-
-
-def _read_record(folder: Path) -> dict | None:
-    path = folder / TRAINING_RECORD
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError) as error:
-        raise NSTError(f"{path} is damaged ({error}); delete it to start again") from error
-
-
-def _write_record(folder: Path, record: dict) -> None:
-    with atomic_write(folder / TRAINING_RECORD) as stream:
-        stream.write(json.dumps(record, indent=2).encode("utf-8"))
-
-
-def _same_run(old: dict, new: dict, folder: Path) -> None:
-    """Refuse to resume checkpoints made with other settings (steps and checkpoints aside)."""
-    ignored = {"steps": None, "checkpoint_every": None}  # these do not change the network
-    before, now = ({**run, "train": {**run["train"], **ignored}} for run in (old, new))
-    changed = [k for k in ("train", "loss", "style", "data") if before[k] != now[k]]
-    if changed:
-        raise NSTError(
-            f"{folder} holds a run with other {', '.join(changed)}; "
-            "give another --output or delete that folder to start again"
-        )
-
-
 def _loss_record(loss: StyleSettings) -> dict:
     fields = ("content_weight", "style_weight", "tv_weight", "content_layers", "style_layers")
     return {name: _plain(getattr(loss, name)) for name in fields}
@@ -171,26 +137,6 @@ def _style_record(style: str | os.PathLike) -> dict:
         return {"file": path.name, "sha256": file_hash(path)}
     entry = get_entry(str(style))
     return {k: getattr(entry, k) for k in ("name", "title", "artist", "year", "rights", "url")}
-
-
-def _hardware() -> str:
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    cpu = cpu_name() or platform.processor() or platform.machine()
-    return f"{os.cpu_count()} x {cpu}" + (f"; GPUs: {', '.join(gpus)}" if gpus else "; no GPU")
-
-
-def _commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
 
 
 def preview_callback(
@@ -248,7 +194,7 @@ def train_fast(
     start = None if init is None else load_model(init)
     run = _start_run(folder, style, settings, loss, {"folder": data, "photos": credits}, log)
     run = _with_init(run, start, init)
-    _write_record(folder, run)
+    write_record(folder, run)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         network = build_transformer(settings.width)
@@ -267,7 +213,7 @@ def train_fast(
         run["seconds"] += time.perf_counter() - started
         if history:
             run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
-        _write_record(folder, run)
+        write_record(folder, run)
     return save_network(network, output, _about(run, extractor), overwrite=overwrite)
 
 
@@ -282,9 +228,9 @@ def _start_run(
         "data": {**data, "folder": str(data["folder"]) if data["folder"] else None},
         "seconds": 0.0,
     }
-    old = _read_record(folder)
+    old = read_record(folder)
     if old is not None:
-        _same_run(old, run, folder)
+        same_run(old, run, folder)
         run.update({k: old[k] for k in ("seconds", "final_loss", "init") if k in old})
         log(f"Resuming the run in {folder}")
     folder.mkdir(exist_ok=True)
@@ -318,8 +264,8 @@ def _about(run: dict, extractor: FeatureExtractor) -> dict:
         "vgg_weights": extractor.source.describe(),
         "final_loss": run.get("final_loss"),
         "seconds": round(run["seconds"], 1),
-        "hardware": _hardware(),
+        "hardware": hardware(),
         "tensorflow": tf.__version__,
-        "commit": _commit(),
+        "commit": commit(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     }

@@ -19,16 +19,13 @@ the input is padded by reflection to a multiple of 4 and the output cropped back
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 from .errors import NSTError
-from .files import atomic_write
+from .netfiles import load_float16, save_float16
 
 WIDTHS = {"full": (32, 64, 128), "half": (16, 32, 64)}
 """Channels of the three resolutions, by width option."""
@@ -155,37 +152,14 @@ def build_transformer(width: str = "full") -> tf.keras.Model:
 def save_network(
     network: tf.keras.Model, path: str | os.PathLike, about: dict, overwrite: bool = False
 ) -> Path:
-    """Save a trained network's weights as float16 ``.npz`` (half the size, and the same
-    pictures to the eye) with a JSON beside it: the width and ``about`` (style, training data,
-    steps, hardware...). Overwrites only when told; returns the path."""
-    path = Path(path)
-    taken = [p for p in (path, path.with_suffix(".json")) if p.exists()]
-    if taken and not overwrite:
-        raise NSTError(f"{taken[0]} exists; choose another name (nothing is overwritten)")
+    """Save a trained network's weights as float16 ``.npz`` with a JSON beside it: the width
+    and ``about`` (style, training data, steps, hardware...). Overwrites only when told."""
     width = network.name.removeprefix("transformer_")  # build_transformer names it so
     if width not in WIDTHS:
         raise NSTError(f"{network.name} was not made by build_transformer; it cannot be saved")
-    arrays = {f"{i:03d}": w.numpy().astype(np.float16) for i, w in enumerate(network.weights)}
-    with atomic_write(path, overwrite=overwrite) as stream:
-        np.savez_compressed(stream, **arrays)
-    record = {"width": width, **about}
-    with atomic_write(path.with_suffix(".json"), overwrite=overwrite) as stream:
-        stream.write(json.dumps(record, indent=2).encode("utf-8"))
-    return path
+    return save_float16(network, path, {"width": width, **about}, overwrite)
 
 
 def load_network(path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
     """A network saved by :func:`save_network`, and its JSON record."""
-    path = Path(path)
-    try:
-        record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        network = build_transformer(record["width"])
-        with np.load(path) as archive:
-            arrays = [archive[f"{i:03d}"] for i in range(len(network.weights))]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise NSTError(f"{path} is not a saved network ({error})") from error
-    for variable, array in zip(network.weights, arrays):
-        if variable.shape != array.shape:
-            raise NSTError(f"{path} does not fit a {record['width']}-width network")
-        variable.assign(array.astype(np.float32))
-    return network, record
+    return load_float16(path, lambda record: build_transformer(record["width"]))

@@ -16,7 +16,7 @@ def encoder():
 
 
 def test_the_decoder_grows_features_eight_times_into_pixels():
-    decoder = build_decoder("slim")
+    decoder = build_decoder("half")
     image = decoder(tf.random.uniform((2, 5, 7, 512)))
     assert image.shape == (2, 40, 56, 3)
     assert np.isfinite(image.numpy()).all()
@@ -41,13 +41,13 @@ def test_the_decoder_trains_with_the_real_time_training_loop(encoder, images, tm
     photos = tf.image.resize(tf.concat([photo, other], 0), (32, 32))
     paintings = tf.image.resize(tf.concat([painting, painting], 0), (32, 32))
     pairs = tf.data.Dataset.from_tensors((photos, paintings)).repeat()
-    decoder = build_decoder("slim")
+    decoder = build_decoder("half")
     settings = TrainSettings(steps=25, size=32, batch=2, checkpoint_every=25)
     history = train(decoder, AdaINLoss(encoder), pairs, tmp_path, settings, progress=False)
     totals = [row["total"] for row in history]
     assert np.isfinite(totals).all() and np.mean(totals[-5:]) < 0.7 * np.mean(totals[:5])
     more = TrainSettings(steps=27, size=32, batch=2)
-    again = train(build_decoder("slim"), AdaINLoss(encoder), pairs, tmp_path, more, progress=False)
+    again = train(build_decoder("half"), AdaINLoss(encoder), pairs, tmp_path, more, progress=False)
     assert [row["step"] for row in again] == [26, 27]
 
 

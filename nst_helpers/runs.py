@@ -1,0 +1,78 @@
+"""Training runs on disk: a checkpoint folder beside the model, with a record of the run.
+
+A run of :func:`nst_helpers.fast.train_fast` or :func:`nst_helpers.anystyle.train_decoder`
+keeps its checkpoints in ``<model>.checkpoints/`` with ``training.json`` (settings, loss,
+data, seconds so far). Running again resumes there, and a run with other settings is refused
+rather than mixed with the old one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import tensorflow as tf
+
+from .config import cpu_name
+from .errors import NSTError
+from .files import atomic_write
+
+TRAINING_RECORD = "training.json"  # in a checkpoint folder: what the run was, for resuming
+
+
+def checkpoint_folder(output: str | os.PathLike) -> Path:
+    """Where a training run for ``output`` keeps its checkpoints: ``<name>.checkpoints``."""
+    output = Path(output).expanduser()
+    return output.with_name(output.stem + ".checkpoints")
+
+
+def read_record(folder: Path) -> dict | None:
+    """The run record in ``folder``, or None when there is none."""
+    path = folder / TRAINING_RECORD
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError) as error:
+        raise NSTError(f"{path} is damaged ({error}); delete it to start again") from error
+
+
+def write_record(folder: Path, record: dict) -> None:
+    """Replace the run record in ``folder`` (atomically: a crash leaves the old one)."""
+    with atomic_write(folder / TRAINING_RECORD) as stream:
+        stream.write(json.dumps(record, indent=2).encode("utf-8"))
+
+
+def same_run(old: dict, new: dict, folder: Path) -> None:
+    """Refuse to resume checkpoints made with other settings (steps and checkpoints aside)."""
+    ignored = {"steps": None, "checkpoint_every": None}  # these do not change the network
+    before, now = ({**run, "train": {**run["train"], **ignored}} for run in (old, new))
+    changed = [k for k in ("train", "loss", "style", "data") if before.get(k) != now.get(k)]
+    if changed:
+        raise NSTError(
+            f"{folder} holds a run with other {', '.join(changed)}; "
+            "give another --output or delete that folder to start again"
+        )
+
+
+def hardware() -> str:
+    """The machine in words: cores, CPU, GPUs."""
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    cpu = cpu_name() or platform.processor() or platform.machine()
+    return f"{os.cpu_count()} x {cpu}" + (f"; GPUs: {', '.join(gpus)}" if gpus else "; no GPU")
+
+
+def commit() -> str | None:
+    """The project's git commit (short), or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
