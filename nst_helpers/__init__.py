@@ -56,6 +56,7 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _MODULES = [
+    "anystyle",
     "arbitrary",
     "checks",
     "color",
@@ -66,6 +67,7 @@ _MODULES = [
     "photos",
     "plotting",
     "realtime",
+    "style_images",
     "textures",
     "transformer",
     "widgets",

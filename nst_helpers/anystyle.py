@@ -106,21 +106,26 @@ class AnyStyle:
         height, width = photo.shape[1:3]
         content = self.features(PadToMultiple(8)(photo))
         styled = [METHODS[method](content, self.features(p)) for p in paintings]
-        mixed = _mix(styled, weights, masks, content.shape[1:3])
+        if masks is not None:  # at the photo's size, padded like it, then at the features'
+            masks = [PadToMultiple(8)(as_mask(m, height, width)) for m in masks]
+            masks = [tf.image.resize(m, content.shape[1:3], "area") for m in masks]
+        mixed = _mix(styled, weights, masks, content)
         painted = self.decode(alpha * mixed + (1.0 - alpha) * content)
         return painted[:, :height, :width, :]
 
 
-def _mix(styled: list[tf.Tensor], weights, masks, size) -> tf.Tensor:
-    """The transformed features of several paintings mixed into one (1, h, w, C)."""
+def _mix(styled: list[tf.Tensor], weights, masks, content: tf.Tensor) -> tf.Tensor:
+    """The transformed features of several paintings mixed into one (1, h, w, C): by
+    ``weights``, or by ``masks`` ((1, h, w, 1) each; where they add up to less than one,
+    the rest is the photo's own ``content`` features: black is no style)."""
     if not styled:
         raise NSTError("give at least one painting")
     if masks is not None:
         if len(masks) != len(styled):
             raise NSTError(f"give one mask per painting ({len(styled)}), not {len(masks)}")
-        small = [as_mask(m, *size) for m in masks]  # (1, h, w, 1) each
-        total = tf.add_n(small) + 1e-6
-        return tf.add_n([f * m for f, m in zip(styled, small)]) / total
+        total = tf.add_n(masks)
+        painted = tf.add_n([f * m for f, m in zip(styled, masks)]) / tf.maximum(total, 1.0)
+        return painted + tf.nn.relu(1.0 - total) * content
     weights = [1.0] * len(styled) if weights is None else list(weights)
     if len(weights) != len(styled) or min(weights) < 0 or sum(weights) <= 0:
         raise NSTError(f"give {len(styled)} weights, none negative, not all zero: {weights}")

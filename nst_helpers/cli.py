@@ -1,10 +1,11 @@
-"""The command line: ``python -m nst_helpers stylize|fast|train-fast|fetch|list``.
+"""The command line: ``python -m nst_helpers stylize|fast|train-fast|arbitrary|fetch|list``.
 
 Examples::
 
     python -m nst_helpers stylize tubingen starry_night --output out.png
     python -m nst_helpers fast tubingen --model starry_night --output fast.png
     python -m nst_helpers train-fast wave --output wave.npz --size 128 --steps 1500
+    python -m nst_helpers arbitrary tubingen udnie --alpha 0.8 --method wct -o any.png
     python -m nst_helpers stylize my_photo.jpg styles/mosaic.png -o mosaic.png --size 256
     python -m nst_helpers stylize tubingen starry_night -o again.png --settings run.json
     python -m nst_helpers fetch          # weights and all images, ahead of class
@@ -35,6 +36,7 @@ from .monitor import SafeStream
 from .settings import MAX_SIZE, MIN_SIZE, StyleSettings
 from .validate import SettingError, positive_int
 
+METHOD_NAMES = ("adain", "wct")  # arbitrary's --method, as nst_helpers.anystyle.METHODS
 EXIT_OK, EXIT_FETCH_FAILED, EXIT_USAGE, EXIT_STOPPED_EARLY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ALIASES = {"masks": ["--mask"]}  # older spellings kept working
 
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(run)
     _add_fast_parser(commands)
     _add_train_fast_parser(commands)
+    _add_arbitrary_parser(commands)
     fetch = commands.add_parser(
         "fetch",
         help="download VGG19 weights and all named images now",
@@ -181,6 +184,36 @@ def _add_fast_parser(commands) -> None:
         "--size", type=_whole_number, metavar="N", help="longest side in pixels (default 512)"
     )
     fast.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+
+
+def _add_arbitrary_parser(commands) -> None:
+    any_style = commands.add_parser(
+        "arbitrary",
+        help="paint a photo in any painting's style in one pass (AdaIN or WCT)",
+        description="Paint CONTENT in the style of STYLE (several: mixed by --weights or "
+        "placed by --masks) with the shipped decoder or your own.",
+    )
+    any_style.add_argument("content", metavar="CONTENT", help="a file or a name from `list`")
+    any_style.add_argument("styles", metavar="STYLE", nargs="+", help="files or names")
+    any_style.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the result")
+    any_style.add_argument(
+        "--alpha", type=_number, default=1.0, help="0 = the photo, 1 = full style (default 1)"
+    )
+    any_style.add_argument("--method", choices=sorted(METHOD_NAMES), default="adain")
+    any_style.add_argument("--weights", type=_number, nargs="+", metavar="W", help="per STYLE")
+    any_style.add_argument("--masks", nargs="+", metavar="MASK", help="an image per STYLE")
+    any_style.add_argument("--keep-colours", action="store_true", help="keep the photo's colours")
+    any_style.add_argument("--decoder", help="a decoder .npz or checkpoint folder")
+    any_style.add_argument(
+        "--size", type=_whole_number, metavar="N", help="longest side in pixels (default 512)"
+    )
+    any_style.add_argument(
+        "--style-size",
+        type=_whole_number,
+        metavar="N",
+        help="the paintings' longest side (default: --size)",
+    )
+    any_style.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
 
 
 def _add_train_fast_parser(commands) -> None:
@@ -334,6 +367,51 @@ def run_fast(args: argparse.Namespace, say) -> int:
     return EXIT_OK
 
 
+def run_arbitrary(args: argparse.Namespace, say) -> int:
+    import time
+
+    from .anystyle import AnyStyle
+    from .config import defaults
+    from .images import load_image
+
+    if not 0.0 <= args.alpha <= 1.0:
+        raise SettingError("alpha", f"alpha must be between 0 and 1, not {args.alpha}")
+    for option, given in (("weights", args.weights), ("masks", args.masks)):
+        if given is not None and len(given) != len(args.styles):
+            raise SettingError(option, f"give one of --{option} per STYLE ({len(args.styles)})")
+    content = resolve_image(args.content)
+    styles = [resolve_image(style) for style in args.styles]
+    masks = [resolve_image(mask) for mask in args.masks or []] or None
+    output = check_writable(args.output, overwrite=args.force, protect=[content, *styles])
+    size = args.size if args.size is not None else defaults().size
+    positive_int(size, "size", low=MIN_SIZE, high=MAX_SIZE)  # as stylize's --size
+    style_size = args.style_size if args.style_size is not None else size
+    positive_int(style_size, "style_size", low=MIN_SIZE, high=MAX_SIZE)
+    painter = AnyStyle.load(args.decoder, log=lambda line: None)
+    photo = load_image(content, max_dim=size)
+    paintings = [load_image(style, max_dim=style_size) for style in styles]
+    options = dict(
+        alpha=args.alpha,
+        method=args.method,
+        weights=args.weights,
+        masks=masks,
+        keep_colours=args.keep_colours,
+    )
+    started = time.perf_counter()
+    small = [p[:, :64, :64, :] for p in paintings]  # TensorFlow's one-time set-up, timed apart
+    painter.paint(photo[:, :64, :64, :], small, **{**options, "masks": None})
+    set_up, started = time.perf_counter() - started, time.perf_counter()
+    painted = painter.paint(photo, paintings, **options)
+    seconds = time.perf_counter() - started
+    save_image(painted, output, overwrite=args.force, protect=[content, *styles])
+    height, width = painted.shape[1:3]
+    say(
+        f"Wrote {output} ({width}x{height}), painted in {seconds:.2f} s (set-up {set_up:.1f} s) "
+        f"with {args.method}, alpha {args.alpha:g}"
+    )
+    return EXIT_OK
+
+
 def run_train_fast(args: argparse.Namespace, say) -> int:
     from .fast import train_fast
     from .realtime import TrainSettings
@@ -405,6 +483,7 @@ HANDLERS = {
     "stylize": run_stylize,
     "fast": run_fast,
     "train-fast": run_train_fast,
+    "arbitrary": run_arbitrary,
     "fetch": run_fetch,
     "list": run_list,
 }

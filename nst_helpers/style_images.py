@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.colors import hsv_to_rgb
 
+from .errors import NSTError
 from .realtime import random_crops
 from .textures import TEXTURES, make_texture
 
@@ -33,6 +34,8 @@ UNSEEN_PAINTINGS = ("woman_with_hat", "udnie")
 def random_palette(rng: np.random.Generator, colours: int = 5) -> np.ndarray:
     """``colours`` random colours (n, 3) in [0, 1], dark to light: hues around a random one
     (a narrow or a wide spread), random saturation."""
+    if colours < 2:
+        raise NSTError(f"a palette needs at least 2 colours, not {colours}")
     spread = rng.uniform(0.03, 0.5)
     hues = (rng.uniform() + rng.uniform(-spread, spread, colours)) % 1.0
     saturation = rng.uniform(0.2, 1.0, colours)
