@@ -9,11 +9,14 @@ import tensorflow as tf
 from PIL import Image
 
 from nst_helpers.anystyle import SHIPPED_DECODER, AnyStyle, train_decoder
+from nst_helpers.cli import main
+from nst_helpers.data import load_content, load_style
 from nst_helpers.decoder import build_decoder, build_encoder
 from nst_helpers.errors import NSTError
 from nst_helpers.realtime import TrainSettings
 
 QUIET = dict(progress=False, log=lambda line: None)
+RECONSTRUCTION_ERROR = 0.1  # measured: see the test
 TINY = TrainSettings(steps=3, size=32, batch=2, style_size=64, checkpoint_every=2, width="half")
 
 
@@ -166,3 +169,65 @@ def test_the_shipped_decoder_says_how_it_was_trained(shipped):
     assert record["width"] in ("full", "half") and record["train"]["steps"] >= 1000
     assert not set(record["style"]["paintings"]) & {"woman_with_hat", "udnie"}
     assert SHIPPED_DECODER.stat().st_size < 4_000_000
+
+
+def test_the_shipped_decoder_reconstructs_a_photo_it_never_saw(shipped):
+    """alpha 0: the photo's own relu4_1 features decoded. The decoder never trained on
+    Tübingen; the stated error is a mean absolute difference per pixel and channel."""
+    photo = load_content("tubingen", max_dim=256)
+    back = shipped.paint(photo, [photo], alpha=0.0)
+    error = float(tf.reduce_mean(tf.abs(back - photo)))
+    assert error < RECONSTRUCTION_ERROR, error
+
+
+def test_the_shipped_decoder_paints_an_unseen_painting_in_both_modes(shipped):
+    photo = load_content("golden_gate", max_dim=128)
+    painting = load_style("udnie", max_dim=128)
+    for method in ("adain", "wct"):
+        painted = shipped.paint(photo, [painting], method=method)
+        assert painted.shape == photo.shape
+        assert float(tf.reduce_mean(tf.abs(painted - photo))) > 0.05  # it is not the photo
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--alpha", "2"], "--alpha"),
+        (["--weights", "1"], "--weights"),
+        (["--masks", "m.png"], "--masks"),
+        (["--size", "0"], "--size"),
+    ],
+)
+def test_bad_arbitrary_input_is_one_line_and_exit_2(folder, capsys, extra, message):
+    painting = str(folder / "stripes.png")
+    args = ["arbitrary", str(folder / "photos" / "photo0.png"), painting, painting]
+    code = main([*args, "-o", str(folder / "bad.png"), *extra])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and message in lines[0]
+    assert not (folder / "bad.png").exists()
+
+
+def test_arbitrary_never_overwrites_and_names_a_missing_painting(folder, capsys):
+    photo = str(folder / "photos" / "photo0.png")
+    (folder / "taken.png").write_bytes(b"mine")
+    assert (
+        main(["arbitrary", photo, str(folder / "stripes.png"), "-o", str(folder / "taken.png")])
+        == 2
+    )
+    assert (folder / "taken.png").read_bytes() == b"mine"
+    assert main(["arbitrary", photo, str(folder / "nothing.png"), "-o", str(folder / "x.png")]) == 2
+    assert "nothing.png" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["arbitrary", photo, str(folder / "stripes.png"), "-o", "y.png", "--method", "gram"])
+    assert stopped.value.code == 2
+
+
+def test_arbitrary_paints_with_the_shipped_decoder(folder, capsys, shipped):
+    output = folder / "any.png"
+    photo, painting = str(folder / "photos" / "photo0.png"), str(folder / "stripes.png")
+    assert main(["arbitrary", photo, painting, "-o", str(output), "--size", "64"]) == 0
+    assert Image.open(output).size == (64, 46)  # 70 x 50 at 64 px: any aspect ratio
+    assert "Wrote" in capsys.readouterr().out

@@ -98,3 +98,27 @@ def test_realtime_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypat
         assert pair["ratios"][term] == pytest.approx(expected)
     assert results["peak_memory_mb"]["rise"] >= 0 and results["training"]
     assert (tmp_path / "realtime.png").stat().st_size > 5_000
+
+
+def test_anystyle_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
+    anystyle = load(BENCHMARKS / "anystyle.py")
+    published = {
+        name: (BENCHMARKS / name).read_bytes()
+        for name in ("anystyle.json", "anystyle.png")
+        if (BENCHMARKS / name).exists()
+    }
+    monkeypatch.setattr(anystyle, "QUICK_DIR", tmp_path)
+    assert anystyle.main(["--quick"]) == 0
+    for name, data in published.items():  # a smoke run never replaces the published results
+        assert (BENCHMARKS / name).read_bytes() == data
+    results = json.loads((tmp_path / "anystyle.json").read_text())
+    assert {(row["width"], row["size"], row["method"]) for row in results["painting"]} == {
+        (w, s, m) for w in ("half", "full") for s in (64, 96) for m in ("adain", "wct")
+    }
+    pair = results["pairs"][0]
+    for method in ("adain", "wct"):
+        expected = pair[method]["style"] / pair["stylize"]["style"]
+        assert pair["ratios"][method]["style"] == pytest.approx(expected)
+    assert set(results["reconstruction_mae"]) == {"tubingen", "golden_gate"}
+    assert results["training"]["steps"] >= 1000
+    assert (tmp_path / "anystyle.png").stat().st_size > 5_000
