@@ -24,6 +24,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from .arbitrary import channel_statistics
 from .errors import NSTError
 from .netfiles import load_float16, save_float16
 
@@ -64,8 +65,8 @@ class InstanceNorm(tf.keras.layers.Layer):
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return self.gamma * (x - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
+        mean, deviation = channel_statistics(x, self.epsilon)  # AdaIN's statistics too
+        return self.gamma * (x - mean) / deviation + self.beta
 
     def get_config(self) -> dict:
         return {**super().get_config(), "epsilon": self.epsilon}
