@@ -31,6 +31,7 @@ from .data import load_content, load_style
 from .decoder import (
     ENCODER_LAYERS,
     AdaINLoss,
+    ReconstructionLoss,
     build_decoder,
     build_encoder,
     load_decoder,
@@ -51,6 +52,9 @@ SHIPPED_DECODER = Path(__file__).parent / "models" / "decoder.npz"
 
 METHODS = {"adain": adain, "wct": whiten_colour}
 """How the photo's relu4_1 features get the painting's statistics."""
+
+TRAINING_MODES = ("adain", "reconstruction")
+"""The decoder's training losses: Huang and Belongie's, or Li et al.'s reconstruction."""
 
 Log = Callable[[str], object]
 
@@ -171,6 +175,7 @@ def train_decoder(
     output: str | os.PathLike,
     settings: TrainSettings | None = None,
     style_weight: float = 10.0,
+    mode: str = "adain",
     data: str | os.PathLike | None = None,
     paintings: Sequence[str | os.PathLike] = TRAINING_PAINTINGS,
     texture_share: float = 0.6,
@@ -180,7 +185,10 @@ def train_decoder(
     overwrite: bool = False,
     log: Log = print,
 ) -> Path:
-    """Train a decoder with AdaIN's loss and save it as ``output`` (``.npz`` and ``.json``).
+    """Train a decoder and save it as ``output`` (``.npz`` and ``.json``): ``mode="adain"``
+    with Huang and Belongie's loss (:class:`AdaINLoss`, ``style_weight``), or
+    ``"reconstruction"`` with Li et al.'s (:class:`ReconstructionLoss`: the photo back from
+    its own features; the styles are then not used).
 
     Photos: ``data`` (a folder) or the packaged photos; styles: ``paintings`` (catalogue
     names or files) and, for ``texture_share`` of the crops, new procedural textures
@@ -189,12 +197,14 @@ def train_decoder(
     ``preview_every`` steps (PNGs in the checkpoint folder, a live plot in Jupyter).
     """
     settings = settings or TrainSettings(width="half")
+    if mode not in TRAINING_MODES:
+        raise NSTError(f"mode must be one of {list(TRAINING_MODES)}, not {mode!r}")
     output = check_writable(output, overwrite, suffixes=(".npz",))
     folder, (photos, credits) = checkpoint_folder(output), training_photos(data)
     styles = [load_style(p, max_dim=settings.style_size) for p in paintings]
     run = {
         "train": settings.as_dict(),
-        "loss": {"kind": "adain", "style_weight": style_weight, "encoder": "normalized"},
+        "loss": _loss_record(mode, style_weight),
         "style": {"paintings": [str(p) for p in paintings], "texture_share": texture_share},
         "data": {"folder": str(data) if data else None, "photos": credits},
         "seconds": 0.0,
@@ -209,7 +219,11 @@ def train_decoder(
         photos, styles, settings.size, settings.batch, settings.seed, texture_share
     )
     watch = _preview(painter, preview_every, folder)
-    loss = AdaINLoss(painter.encoder, style_weight)
+    loss = (
+        AdaINLoss(painter.encoder, style_weight)
+        if mode == "adain"
+        else ReconstructionLoss(painter.encoder)
+    )
     started, history = time.perf_counter(), []
     try:
         history = train(decoder, loss, batches, folder, settings, watch, strategy, progress)
@@ -219,6 +233,11 @@ def train_decoder(
             run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
         write_record(folder, run)
     return save_decoder(decoder, output, _about(run, painter), overwrite=overwrite)
+
+
+def _loss_record(mode: str, style_weight: float) -> dict:
+    weights = {"style_weight": style_weight} if mode == "adain" else {"feature_weight": 1.0}
+    return {"kind": mode, "encoder": "normalized", **weights}
 
 
 def _resume(folder: Path, run: dict, log: Log) -> dict:

@@ -100,6 +100,28 @@ class AdaINLoss:
         return self.terms(decoder, photos, paintings)
 
 
+class ReconstructionLoss:
+    """Li et al.'s (2017, Section 3.1) training loss for a decoder that only inverts the
+    encoder, no paintings needed: the decoded image must equal the photo (mean squared
+    pixel difference) and have its relu4_1 features (mean squared difference, weighted by
+    ``feature_weight``, their lambda = 1). Batches are photos, or (photos, paintings) pairs
+    whose paintings are not used."""
+
+    def __init__(self, extractor: FeatureExtractor, feature_weight: float = 1.0):
+        if ENCODER_LAYERS[-1] not in extractor.layers:
+            raise NSTError(f"the extractor must give {ENCODER_LAYERS[-1]}")
+        self.extractor, self.feature_weight = extractor, feature_weight
+
+    def of_network(self, decoder: tf.keras.Model, batch) -> dict[str, tf.Tensor]:
+        photos = batch[0] if isinstance(batch, (tuple, list)) else batch
+        deepest = ENCODER_LAYERS[-1]
+        features = self.extractor(photos)[deepest]
+        decoded = decoder(features, training=True)
+        pixels = tf.reduce_mean(tf.square(decoded - photos))
+        again = content_loss(self.extractor(decoded)[deepest], features)
+        return {"pixels": pixels, "features": again, "total": pixels + self.feature_weight * again}
+
+
 def _statistics_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     """Mean squared difference of per-channel means plus that of deviations."""
     mean, std = channel_statistics(features)

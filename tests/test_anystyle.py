@@ -231,3 +231,14 @@ def test_arbitrary_paints_with_the_shipped_decoder(folder, capsys, shipped):
     assert main(["arbitrary", photo, painting, "-o", str(output), "--size", "64"]) == 0
     assert Image.open(output).size == (64, 46)  # 70 x 50 at 64 px: any aspect ratio
     assert "Wrote" in capsys.readouterr().out
+
+
+def test_a_decoder_trains_in_reconstruction_mode_and_a_bad_mode_is_refused(folder):
+    output = folder / "reconstruction.npz"
+    train_decoder(
+        output, TINY, mode="reconstruction", data=folder / "photos", paintings=[], **QUIET
+    )
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["loss"]["kind"] == "reconstruction" and "pixels" in record["final_loss"]
+    with pytest.raises(NSTError, match="mode"):
+        train_decoder(folder / "other.npz", TINY, mode="gram", **QUIET)

@@ -55,3 +55,22 @@ def test_the_loss_needs_the_four_encoder_layers():
     small = FeatureExtractor(["block1_conv1", "block4_conv1"], log=lambda line: None)
     with pytest.raises(NSTError, match="block2_conv1"):
         AdaINLoss(small)
+
+
+def test_the_reconstruction_loss_falls_and_needs_no_paintings(encoder, images, tmp_path):
+    """Li et al.'s loss: pixels and relu4_1 features of the decoded photo against the photo."""
+    from nst_helpers.decoder import ReconstructionLoss
+
+    photo, _, other = images
+    photos = tf.image.resize(tf.concat([photo, other], 0), (32, 32))
+    loss = ReconstructionLoss(encoder)
+    decoder = build_decoder("half")
+    start = loss.of_network(decoder, photos)
+    assert set(start) == {"pixels", "features", "total"}
+    expected = float(start["pixels"]) + float(start["features"])
+    assert float(start["total"]) == pytest.approx(expected, rel=1e-5)
+    batches = tf.data.Dataset.from_tensors(photos).repeat()
+    settings = TrainSettings(steps=25, size=32, batch=2, checkpoint_every=25)
+    history = train(decoder, loss, batches, tmp_path, settings, progress=False)
+    totals = [row["total"] for row in history]
+    assert np.mean(totals[-5:]) < 0.7 * np.mean(totals[:5])
