@@ -210,20 +210,16 @@ def train_decoder(
         "seconds": 0.0,
     }
     run = _resume(folder, run, log)
+    batches = pair_batches(
+        photos, styles, settings.size, settings.batch, settings.seed, texture_share
+    )
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         decoder = build_decoder(settings.width)
     painter = AnyStyle(build_encoder(log=log), decoder, run)
     log(painter.encoder.source.describe())
-    batches = pair_batches(
-        photos, styles, settings.size, settings.batch, settings.seed, texture_share
-    )
     watch = _preview(painter, preview_every, folder)
-    loss = (
-        AdaINLoss(painter.encoder, style_weight)
-        if mode == "adain"
-        else ReconstructionLoss(painter.encoder)
-    )
+    loss = _training_loss(mode, painter.encoder, style_weight)
     started, history = time.perf_counter(), []
     try:
         history = train(decoder, loss, batches, folder, settings, watch, strategy, progress)
@@ -233,6 +229,12 @@ def train_decoder(
             run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
         write_record(folder, run)
     return save_decoder(decoder, output, _about(run, painter), overwrite=overwrite)
+
+
+def _training_loss(mode: str, encoder: FeatureExtractor, style_weight: float):
+    if mode == "adain":
+        return AdaINLoss(encoder, style_weight)
+    return ReconstructionLoss(encoder)
 
 
 def _loss_record(mode: str, style_weight: float) -> dict:
