@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         compare(painter, p, s, size, steps, extractor)
         for p, s in pairs[: 1 if args.quick else None]
     ]
-    plot(rows, out / "anystyle.png")
+    plot([r for r in rows if nst.data.may_show(r["photo"])], out / "anystyle.png")
     results["pairs"] = [{k: v for k, v in r.items() if k != "images"} for r in rows]
     results["training"] = training_record(painter.record)
     (out / "anystyle.json").write_text(json.dumps(results, indent=2))

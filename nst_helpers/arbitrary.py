@@ -8,7 +8,7 @@ step instead, and then need only a decoder that turns features back into an imag
   Instance Normalization*, Eq. 8) gives each channel of the photo's features the painting's
   mean and standard deviation;
 - the **whitening and colouring transform** (Li et al. 2017, *Universal Style Transfer via
-  Feature Transforms*, Section 3.1) gives them the painting's whole covariance matrix (the
+  Feature Transforms*, Section 3.2) gives them the painting's whole covariance matrix (the
   centred Gram matrix): it first removes the photo's own correlations (whitening), then puts
   the painting's in (colouring).
 

@@ -27,6 +27,7 @@ from . import vgg as _vgg
 
 __all__ = [
     "ExerciseError",
+    "check_adain",
     "check_content_loss",
     "check_files_from_upload",
     "check_gram_matrix",
@@ -1534,6 +1535,148 @@ def check_transposed_overlap(fn: Callable[[int, int, int, int], Any]) -> bool:
             ],
             shape_hint="the output has (height - 1) * stride + kernel rows and "
             "(width - 1) * stride + kernel columns",
+        ),
+        fn,
+    )
+
+
+# --------------------------------------------------------------------------- AdaIN (nb 09)
+def _moments(x: np.ndarray, axes=_SPATIAL, ddof: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of each image's channels over ``axes`` (kept as size-1 axes)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    count = int(np.prod([x.shape[axis] for axis in axes]))
+    return mean, np.sum((x - mean) ** 2, axis=axes, keepdims=True) / (count - ddof)
+
+
+def _adain(
+    content: Any,
+    style: Any,
+    eps: float = 1e-5,
+    axes: tuple[int, ...] = _SPATIAL,
+    ddof: int = 0,
+    deviation: Callable[[np.ndarray, float], np.ndarray] = lambda v, eps: np.sqrt(v + eps),
+) -> np.ndarray:
+    """Reference: deviation(style) * (content - mean(content)) / deviation(content) +
+    mean(style), per image and channel over ``axes``; the keywords give wrong answers."""
+    content, style = np.asarray(content, np.float64), np.asarray(style, np.float64)
+    (c_mean, c_var), (s_mean, s_var) = _moments(content, axes, ddof), _moments(style, axes, ddof)
+    return deviation(s_var, eps) * (content - c_mean) / deviation(c_var, eps) + s_mean
+
+
+def _wrong_adain(**mistake: Any) -> Callable[..., np.ndarray | None]:
+    """:func:`_adain` with one mistake; None where it cannot be computed (shapes that do not
+    broadcast: the statistics over one axis of a style of another size)."""
+
+    def wrong(content: Any, style: Any, eps: float = 1e-5) -> np.ndarray | None:
+        try:
+            return _adain(content, style, eps, **mistake)
+        except ValueError:
+            return None
+
+    return wrong
+
+
+def _adain_cases() -> list[tuple[Any, ...]]:
+    """(label, content, style[, eps]) for the AdaIN check."""
+    rng = np.random.default_rng(90)
+    # (1, 1, 2, 1): the content [1, 3] (mean 2, deviation 1) takes the style [10, 30] (20, 10)
+    hand = (tf.constant([[[[1.0], [3.0]]]]), tf.constant([[[[10.0], [30.0]]]]))
+    content = rng.normal(2.0, 3.0, size=(2, 4, 5, 3)) * [1.0, 0.1, 5.0]
+    style = rng.gamma(2.0, 1.5, size=(2, 4, 6, 3)) * [[[[0.5, 4.0, 1.0]]], [[[2.0, 0.2, 9.0]]]]
+    pair = (tf.constant(content, tf.float32), tf.constant(style, tf.float32))
+    flat = np.array(content[:1])
+    flat[..., 1] = 0.01 + 0.0017 * rng.standard_normal((1, 4, 5))  # variance ~3e-6 < eps
+    return [
+        (
+            "a hand-made case: content [1, 3] (mean 2, deviation 1) and style [10, 30] (mean 20, "
+            "deviation 10) give [10, 30]",
+            *hand,
+        ),
+        ("a batch of two, contents and styles of one size", pair[0], pair[1][:, :, :5, :]),
+        ("a batch of two, the styles of another height and width than the contents", *pair),
+        (
+            "a content channel with a variance of about 3e-6, below eps (there eps matters)",
+            tf.constant(flat, tf.float32),
+            pair[1][:1],
+        ),
+        ("eps=0.1 passed as the third argument", tf.constant(flat, tf.float32), pair[1][:1], 0.1),
+    ]
+
+
+def check_adain(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(content_features, style_features, eps=1e-5)``: the content features with each
+    channel's mean and standard deviation (over height and width, per image) replaced by the
+    style's, eps added to both variances inside the square root."""
+    over = "compute the statistics over axes 1 and 2 only (height and width), per image"
+    return _run(
+        Exercise(
+            "adain",
+            "the style's per-channel means and deviations, per image, eps inside both square "
+            "roots, on 5 cases",
+            cases=_adain_cases(),
+            reference=_adain,
+            mistakes=[
+                (
+                    lambda c, s, eps=1e-5: _adain(s, c, eps) if c.shape == s.shape else None,
+                    "the content and the style are swapped: keep the content's features and "
+                    "give them the style's statistics",
+                ),
+                (
+                    _wrong_adain(axes=(0, 1, 2)),
+                    "you took the statistics over the whole batch: " + over,
+                ),
+                (
+                    _wrong_adain(axes=(1, 2, 3)),
+                    "you mixed the channels into one mean and deviation: " + over,
+                ),
+                (_wrong_adain(axes=(1,)), "you used one spatial axis only: " + over),
+                (_wrong_adain(axes=(2,)), "you used one spatial axis only: " + over),
+                (
+                    _wrong_adain(ddof=1),
+                    "you used the sample variance (divided by H*W - 1): use the plain variance, "
+                    "as tf.nn.moments computes it",
+                ),
+                (
+                    _wrong_adain(deviation=lambda v, eps: np.sqrt(v)),
+                    "you forgot eps: take sqrt(variance + eps) for both deviations",
+                ),
+                (
+                    _wrong_adain(deviation=lambda v, eps: np.sqrt(v) + eps),
+                    "eps belongs inside the square root: sqrt(variance + eps), not "
+                    "sqrt(variance) + eps",
+                ),
+                (
+                    _wrong_adain(deviation=lambda v, eps: v + eps),
+                    "use standard deviations (square roots of the variances), not variances",
+                ),
+                (
+                    lambda c, s, eps=1e-5: None if eps == 1e-5 else _adain(c, s),
+                    "you ignored the eps argument (always 1e-5?): use the eps that is passed in",
+                ),
+                (
+                    lambda c, s, eps=1e-5: _adain(c, s, eps) - _moments(s)[0],
+                    "add the style's mean at the end: the result's mean must be the style's",
+                ),
+                (
+                    lambda c, s, eps=1e-5: _adain(c, s, eps) - _moments(s)[0] + _moments(c)[0],
+                    "you kept the content's mean: add the style's mean instead",
+                ),
+                (
+                    lambda c, s, eps=1e-5: c - _moments(c)[0] + _moments(s)[0],
+                    "you only moved the means: also divide by the content's deviation and "
+                    "multiply by the style's",
+                ),
+                (
+                    lambda c, s, eps=1e-5: _adain(
+                        c, s, eps, deviation=lambda v, e: 1 / np.sqrt(v + e)
+                    ),
+                    "the scale is upside down: divide by the content's deviation and multiply "
+                    "by the style's",
+                ),
+            ],
+            shape_hint="the result has the content features' shape (B, H, W, C)",
+            rtol=1e-3,
+            atol=1e-4,
         ),
         fn,
     )

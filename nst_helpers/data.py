@@ -497,6 +497,12 @@ def list_images(kind: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def may_show(name: str) -> bool:
+    """Whether pictures of the named image may be shipped (in the repository, a notebook's
+    expected pictures, a published benchmark): False for the copies kept for tests only."""
+    return _TESTS_ONLY not in get_entry(name).rights
+
+
 def describe(name: str) -> str:
     """One-line credit for a figure, e.g. ``"Vincent van Gogh, The Starry Night (1889), public
     domain"``."""

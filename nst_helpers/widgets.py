@@ -317,13 +317,11 @@ class StyleStudio:
     def __init__(
         self, output_dir: str | Path = "outputs/studio", extractor=None, mode: str = "auto"
     ):
-        from .data import MANIFEST
+        from .data import MANIFEST, may_show
 
         self.mode = choose_mode(mode)
 
-        contents = [
-            n for n, e in MANIFEST.items() if e.kind == "content" and "tests only" not in e.rights
-        ]
+        contents = [n for n, e in MANIFEST.items() if e.kind == "content" and may_show(n)]
         styles = [n for n, e in MANIFEST.items() if e.kind == "style"]
         self.output_dir = Path(output_dir)
         self.extractor = extractor

@@ -173,6 +173,31 @@ def overlap_by_convolution(height, width, kernel, stride):  # all ones through c
     return tf.nn.conv2d_transpose(ones, taps, shape, stride, padding="VALID")[0, ..., 0]
 
 
+def adain(c, s, eps=1e-5):
+    (c_mean, c_var), (s_mean, s_var) = (
+        tf.nn.moments(x, axes=[1, 2], keepdims=True) for x in (c, s)
+    )
+    return tf.sqrt(s_var + eps) * (c - c_mean) / tf.sqrt(c_var + eps) + s_mean
+
+
+def adain_with(axes=(1, 2), deviation=None, ddof=0, mean=None):
+    """An adain with one mistake: statistics over other ``axes``, another ``deviation(var,
+    eps)``, the sample variance (``ddof``), or another ``mean(content_mean, style_mean)``."""
+
+    def wrong(c, s, eps=1e-5):
+        stats = []
+        for x in (c, s):
+            m = tf.reduce_mean(x, axis=axes, keepdims=True)
+            count = float(np.prod([x.shape[a] for a in axes]))
+            v = tf.reduce_sum((x - m) ** 2, axis=axes, keepdims=True) / (count - ddof)
+            stats.append((m, tf.sqrt(v + eps) if deviation is None else deviation(v, eps)))
+        (c_mean, c_dev), (s_mean, s_dev) = stats
+        shift = s_mean if mean is None else mean(c_mean, s_mean)
+        return s_dev * (c - c_mean) / c_dev + shift
+
+    return wrong
+
+
 SOLUTIONS = [
     (checks.check_preprocess, nst.preprocess),
     (checks.check_preprocess, preprocess_numpy),
@@ -196,6 +221,8 @@ SOLUTIONS = [
     (checks.check_instance_norm, instance_norm_numpy),
     (checks.check_transposed_overlap, transposed_overlap),
     (checks.check_transposed_overlap, overlap_by_convolution),
+    (checks.check_adain, adain),
+    (checks.check_adain, lambda c, s, eps=1e-5: nst.arbitrary.adain(c, s, eps=eps)),
 ]
 ALL_CHECKS = list(dict.fromkeys(check for check, _ in SOLUTIONS))
 
@@ -338,6 +365,38 @@ def overlaps_1d(length, kernel, stride):
 
 
 MISTAKES = {
+    checks.check_adain: [
+        ("swapped", lambda c, s, eps=1e-5: adain(s, c, eps), ["content and the style are swapped"]),
+        ("batch", adain_with(axes=(0, 1, 2)), ["over the whole batch"]),
+        ("channels", adain_with(axes=(1, 2, 3)), ["mixed the channels"]),
+        ("height-only", adain_with(axes=(1,)), ["one spatial axis only"]),
+        ("width-only", adain_with(axes=(2,)), ["one spatial axis only"]),
+        ("sample-variance", adain_with(ddof=1), ["the sample variance"]),
+        ("no-eps", adain_with(deviation=lambda v, eps: tf.sqrt(v)), ["you forgot eps"]),
+        (
+            "eps-outside",
+            adain_with(deviation=lambda v, eps: tf.sqrt(v) + eps),
+            ["eps belongs inside the square root", "variance of about 3e-6"],
+        ),
+        ("variance", adain_with(deviation=lambda v, eps: v + eps), ["not variances"]),
+        ("fixed-eps", lambda c, s, eps=1e-5: adain(c, s), ["ignored the eps argument"]),
+        ("no-mean", adain_with(mean=lambda cm, sm: 0.0), ["add the style's mean at the end"]),
+        ("content-mean", adain_with(mean=lambda cm, sm: cm), ["kept the content's mean"]),
+        (
+            "means-only",
+            lambda c, s, eps=1e-5: (
+                c
+                - tf.reduce_mean(c, axis=[1, 2], keepdims=True)
+                + tf.reduce_mean(s, axis=[1, 2], keepdims=True)
+            ),
+            ["only moved the means"],
+        ),
+        (
+            "upside-down",
+            adain_with(deviation=lambda v, eps: 1.0 / tf.sqrt(v + eps)),
+            ["the scale is upside down"],
+        ),
+    ],
     checks.check_instance_norm: [
         ("batch-norm", normalized(axes=(0, 1, 2)), ["over the batch too", "batch normalization"]),
         (
@@ -793,6 +852,11 @@ def test_every_named_mistake_has_a_test(check, monkeypatch):
             lambda *args: transposed_overlap(*args) + 1,
             ["on a 2x3 input", "expected 1", "got 2"],
         ),
+        (
+            checks.check_adain,
+            lambda *args: adain(*args) * 1.5,
+            ["on a hand-made case", "expected", "got"],
+        ),
     ],
     ids=lambda x: getattr(x, "__name__", None),
 )
@@ -843,6 +907,11 @@ def test_an_unrecognised_wrong_answer_gets_expected_and_got(check, fn, phrases):
             checks.check_transposed_overlap,
             lambda *args: transposed_overlap(*args)[:-1],
             ["wrong shape", "expected (5, 7), got shape (4, 7)", "(height - 1) * stride + kernel"],
+        ),
+        (
+            checks.check_adain,
+            lambda *args: adain(*args)[0],
+            ["wrong shape", "expected (1, 1, 2, 1)", "the content features' shape"],
         ),
     ],
     ids=lambda x: getattr(x, "__name__", None),
