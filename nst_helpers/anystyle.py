@@ -39,12 +39,12 @@ from .decoder import (
 )
 from .errors import NSTError
 from .images import as_image, check_writable, save_image
+from .layers import PadToMultiple
 from .masks import as_mask
 from .photos import HELD_OUT, training_photos
 from .realtime import TrainSettings, train
 from .runs import checkpoint_folder, commit, hardware, read_record, same_run, write_record
 from .style_images import TRAINING_PAINTINGS, UNSEEN_PAINTINGS, pair_batches
-from .transformer import PadToMultiple
 from .vgg import FeatureExtractor
 
 SHIPPED_DECODER = Path(__file__).parent / "models" / "decoder.npz"
@@ -162,7 +162,8 @@ def _load(decoder: str | os.PathLike | None) -> tuple[tf.keras.Model, dict]:
             raise NSTError(f"{path} holds no decoder checkpoints of nst_helpers")
         network = build_decoder(record["train"]["width"])
         tf.train.Checkpoint(network=network).restore(latest).expect_partial()
-        return network, {**record, "checkpoint": latest}
+        steps = int(latest.rsplit("-", 1)[1])  # ckpt-<step>: the steps done so far
+        return network, {**record, "checkpoint": latest, "steps_done": steps}
     if not path.is_file():
         raise NSTError(f"no decoder at {path}: give a .npz saved by train_decoder or a folder")
     return load_decoder(path)
@@ -179,6 +180,7 @@ def train_decoder(
     data: str | os.PathLike | None = None,
     paintings: Sequence[str | os.PathLike] = TRAINING_PAINTINGS,
     texture_share: float = 0.6,
+    init: str | os.PathLike | None = None,
     strategy: tf.distribute.Strategy | None = None,
     preview_every: int = 100,
     progress: bool = True,
@@ -195,6 +197,8 @@ def train_decoder(
     (:mod:`.style_images`). Checkpoints go to ``<output>.checkpoints``; the same call
     resumes there. The held-out photo is painted in an unseen painting every
     ``preview_every`` steps (PNGs in the checkpoint folder, a live plot in Jupyter).
+    ``init`` is a trained decoder (a ``.npz`` or a checkpoint folder) to start from; its
+    record is kept in the new one's.
     """
     settings = settings or TrainSettings(width="half")
     if mode not in TRAINING_MODES:
@@ -209,6 +213,9 @@ def train_decoder(
         "data": {"folder": str(data) if data else None, "photos": credits},
         "seconds": 0.0,
     }
+    start = None if init is None else _load(init)
+    if start is not None:
+        run["init"] = {"model": str(init), "record": start[1]}
     run = _resume(folder, run, log)
     batches = pair_batches(
         photos, styles, settings.size, settings.batch, settings.seed, texture_share
@@ -216,6 +223,8 @@ def train_decoder(
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         decoder = build_decoder(settings.width)
+    if start is not None:
+        decoder.set_weights(start[0].get_weights())  # the checkpoints, if any, come after
     painter = AnyStyle(build_encoder(log=log), decoder, run)
     log(painter.encoder.source.describe())
     watch = _preview(painter, preview_every, folder)
@@ -239,7 +248,7 @@ def _training_loss(mode: str, encoder: FeatureExtractor, style_weight: float):
 
 def _loss_record(mode: str, style_weight: float) -> dict:
     weights = {"style_weight": style_weight} if mode == "adain" else {"feature_weight": 1.0}
-    return {"kind": mode, "encoder": "normalized", **weights}
+    return {"kind": mode, "encoder": "normalized, reflection padding", **weights}
 
 
 def _resume(folder: Path, run: dict, log: Log) -> dict:
@@ -275,6 +284,7 @@ def _preview(painter: AnyStyle, every: int, folder: Path) -> Callable[[int, dict
 def _about(run: dict, painter: AnyStyle) -> dict:
     return {
         **{k: run[k] for k in ("style", "data", "train", "loss")},
+        "init": run.get("init"),
         "held_out": {"photo": HELD_OUT, "paintings": list(UNSEEN_PAINTINGS)},
         "vgg_weights": painter.encoder.source.describe(),
         "final_loss": run.get("final_loss"),

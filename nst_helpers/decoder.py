@@ -21,9 +21,9 @@ import tensorflow as tf
 
 from .arbitrary import adain, channel_statistics
 from .errors import NSTError
+from .layers import ReflectionPad
 from .losses import content_loss
 from .netfiles import load_float16, save_float16
-from .transformer import ReflectionPad
 from .vgg import FeatureExtractor
 
 ENCODER_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
@@ -133,8 +133,10 @@ def _statistics_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
 
 def build_encoder(log=print) -> FeatureExtractor:
     """VGG19 up to relu4_1 as Huang and Belongie use it: the normalised network (each filter's
-    mean activation is one), giving the four layers of :data:`ENCODER_LAYERS`."""
-    return FeatureExtractor(list(ENCODER_LAYERS), network="normalized", log=log)
+    mean activation is one) with reflection padding (no frame of zeros around the features,
+    which the decoder would otherwise learn to paint as stripes along the border), giving the
+    four layers of :data:`ENCODER_LAYERS`."""
+    return FeatureExtractor(list(ENCODER_LAYERS), network="normalized", padding="reflect", log=log)
 
 
 def save_decoder(

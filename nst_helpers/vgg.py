@@ -28,6 +28,7 @@ import tensorflow as tf
 from .data import load_content
 from .errors import NSTError
 from .files import file_hash
+from .layers import ReflectionPad
 from .validate import SettingError
 from .weights import (
     VGG19_CONV_LAYERS,
@@ -107,6 +108,7 @@ def build_vgg19(
     up_to: str = "block5_pool",
     log: Callable[[str], None] = print,
     network: str = "plain",
+    padding: str = "zeros",
 ) -> tuple[tf.keras.Model, WeightsSource]:
     """Build VGG19's convolutional part with ImageNet weights, frozen.
 
@@ -116,6 +118,8 @@ def build_vgg19(
         up_to: the last layer to build; deeper layers are left out.
         log: receives progress lines (the weights source among them).
         network: ``"plain"`` (as trained) or ``"normalized"`` (:func:`normalized_weights`).
+        padding: the border of every convolution: ``"zeros"`` (as trained) or ``"reflect"``
+            (a mirror image, as in Huang and Belongie's encoder: no dark frame of features).
     Returns:
         (model, source): a Keras functional model mapping a preprocessed
         (B, H, W, 3) batch to ``up_to``'s feature map, and where the weights came from.
@@ -124,6 +128,8 @@ def build_vgg19(
         raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
     if network not in NETWORKS:
         raise NSTError(f"network must be one of {list(NETWORKS)}, not {network!r}")
+    if padding not in ("zeros", "reflect"):
+        raise NSTError(f"padding must be 'zeros' or 'reflect', not {padding!r}")
     check_layers([up_to])
     source = resolve_weights(weights, log=log)
     arrays = load_weights(source) if network == "plain" else normalized_weights(source, log)
@@ -140,8 +146,14 @@ def build_vgg19(
             )
             x = pool(2, strides=2, name=name)(x)
         else:
+            if padding == "reflect":
+                x = ReflectionPad(1, name=f"{name}_pad")(x)
             layer = tf.keras.layers.Conv2D(
-                channels[name], 3, padding="same", activation="relu", name=name
+                channels[name],
+                3,
+                padding="same" if padding == "zeros" else "valid",
+                activation="relu",
+                name=name,
             )
             x = layer(x)
             layer.set_weights(list(arrays[name]))
@@ -165,15 +177,16 @@ class FeatureExtractor:
         pooling: str = "max",
         log: Callable[[str], None] = print,
         network: str = "plain",
+        padding: str = "zeros",
     ):
         self.layers = check_layers(layers)
         deepest = max(self.layers, key=LAYER_ORDER.index)
-        full, self.source = build_vgg19(weights, pooling, deepest, log, network)
+        full, self.source = build_vgg19(weights, pooling, deepest, log, network, padding)
         outputs = {name: full.get_layer(name).output for name in self.layers}
         self.model = tf.keras.Model(full.input, outputs, name="vgg19_features")
         self.model.trainable = False
         self.pooling = pooling
-        self.network = network
+        self.network, self.padding = network, padding
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.model(preprocess(image), training=False)

@@ -9,6 +9,11 @@ training paintings (40 %) and new procedural textures with random palettes and s
 scales (60 %). The settings below are the ones the shipped decoder was trained with, on a
 2-core CPU; on a GPU, 256 px crops, batch 8 and tens of thousands of steps do better.
 Checkpoints and previews are kept in ``outputs/models/decoder.checkpoints/``.
+
+The shipped decoder was made in two runs: 1804 steps with these settings but VGG19's own zero
+padding in the encoder (stopped when the previews showed stripes along the borders: the decoder
+was learning to paint the frame of zeros), then 5000 steps with reflection padding, started
+from it (``--init outputs/models/decoder_phase1.checkpoints``). Its record holds both runs.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def main() -> int:
     parser.add_argument("--install", action="store_true", help="copy the trained decoder")
     parser.add_argument("--force", action="store_true", help="replace an installed decoder")
     parser.add_argument("--steps", type=int, help="train this many steps in all instead")
+    parser.add_argument("--init", help="a decoder (.npz or checkpoint folder) to start from")
     args = parser.parse_args()
     if args.install:
         from nst_helpers.anystyle import SHIPPED_DECODER
@@ -53,7 +59,7 @@ def main() -> int:
 
     settings = TrainSettings(**{**SETTINGS, **({"steps": args.steps} if args.steps else {})})
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    train_decoder(OUTPUT, settings, preview_every=250, overwrite=True)
+    train_decoder(OUTPUT, settings, init=args.init, preview_every=250, overwrite=True)
     return 0
 
 

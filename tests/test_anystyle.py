@@ -124,7 +124,11 @@ def test_a_decoder_trains_resumes_and_records_how(folder):
     train_decoder(output, TINY, **kwargs, **QUIET)
     record = json.loads(output.with_suffix(".json").read_text())
     assert record["width"] == "half" and record["train"]["steps"] == 3
-    assert record["loss"] == {"kind": "adain", "style_weight": 10.0, "encoder": "normalized"}
+    assert record["loss"] == {
+        "kind": "adain",
+        "style_weight": 10.0,
+        "encoder": "normalized, reflection padding",
+    }
     assert record["held_out"]["paintings"] == ["woman_with_hat", "udnie"]
     assert record["seconds"] > 0 and np.isfinite(record["final_loss"]["total"])
     checkpoints = folder / "decoder.checkpoints"
