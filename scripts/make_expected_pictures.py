@@ -73,6 +73,15 @@ PICTURES: dict[str, list[str]] = {
         "nb08-46",
         "nb08-50",
     ],
+    "09_any_style_in_one_pass": [
+        "nb09-05",
+        "nb09-25",
+        "nb09-33",
+        "nb09-35",
+        "nb09-39",
+        "nb09-41",
+        "nb09-44",
+    ],
 }
 """Notebook -> ids of the code cells whose pictures are shown before running."""
 
