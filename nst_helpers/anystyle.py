@@ -16,7 +16,6 @@ first matched to the photo's, as in notebook 06).
 from __future__ import annotations
 
 import os
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,15 @@ from .layers import PadToMultiple
 from .masks import as_mask
 from .photos import HELD_OUT, training_photos
 from .realtime import TrainSettings, train
-from .runs import checkpoint_folder, commit, hardware, read_record, same_run, write_record
+from .runs import (
+    checkpoint_folder,
+    commit,
+    hardware,
+    read_record,
+    same_run,
+    train_and_record,
+    write_record,
+)
 from .style_images import TRAINING_PAINTINGS, UNSEEN_PAINTINGS, pair_batches
 from .vgg import FeatureExtractor
 
@@ -229,14 +236,11 @@ def train_decoder(
     log(painter.encoder.source.describe())
     watch = _preview(painter, preview_every, folder)
     loss = _training_loss(mode, painter.encoder, style_weight)
-    started, history = time.perf_counter(), []
-    try:
-        history = train(decoder, loss, batches, folder, settings, watch, strategy, progress)
-    finally:
-        run["seconds"] += time.perf_counter() - started
-        if history:
-            run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
-        write_record(folder, run)
+    train_and_record(
+        run,
+        folder,
+        lambda: train(decoder, loss, batches, folder, settings, watch, strategy, progress),
+    )
     return save_decoder(decoder, output, _about(run, painter), overwrite=overwrite)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -27,7 +26,15 @@ from .files import file_hash
 from .images import as_image, check_writable, save_image
 from .photos import HELD_OUT, training_photos
 from .realtime import PerceptualLoss, TrainSettings, photo_batches, train
-from .runs import checkpoint_folder, commit, hardware, read_record, same_run, write_record
+from .runs import (
+    checkpoint_folder,
+    commit,
+    hardware,
+    read_record,
+    same_run,
+    train_and_record,
+    write_record,
+)
 from .settings import StyleSettings
 from .transformer import build_transformer, load_network, save_network
 from .vgg import FeatureExtractor
@@ -206,14 +213,11 @@ def train_fast(
     batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
     title = f"{Path(str(style)).stem}, painted by the network in training"
     watch = preview_callback(network, _preview_photo(photos), preview_every, folder, title)
-    started, history = time.perf_counter(), []
-    try:
-        history = train(network, perceptual, batches, folder, settings, watch, strategy, progress)
-    finally:
-        run["seconds"] += time.perf_counter() - started
-        if history:
-            run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
-        write_record(folder, run)
+    train_and_record(
+        run,
+        folder,
+        lambda: train(network, perceptual, batches, folder, settings, watch, strategy, progress),
+    )
     return save_network(network, output, _about(run, extractor), overwrite=overwrite)
 
 

@@ -12,6 +12,8 @@ import json
 import os
 import platform
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import tensorflow as tf
@@ -76,3 +78,18 @@ def commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
+
+
+def train_and_record(run: dict, folder: Path, train: Callable[[], list[dict]]) -> list[dict]:
+    """``train()`` (a training loop returning one row of loss terms per step), with its
+    seconds and last terms added to ``run`` and the record written: also when Ctrl-C or an
+    error stops it."""
+    started, history = time.perf_counter(), []
+    try:
+        history = train()
+    finally:
+        run["seconds"] += time.perf_counter() - started
+        if history:
+            run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
+        write_record(folder, run)
+    return history

@@ -28,3 +28,17 @@ def images():
 def quiet(**kwargs):
     """Keyword arguments for a silent stylize call."""
     return dict(progress=False, log=lambda line: None, **kwargs)
+
+
+def make_photo_folder(root):
+    """Two small photos in ``root/photos`` and a striped painting ``root/stripes.png``."""
+    from PIL import Image
+
+    (root / "photos").mkdir()
+    y, x = np.mgrid[0:50, 0:70]
+    for k in range(2):
+        ramp = np.stack([x * 3 + k * 40, y * 4, 128 + 0 * x], -1).astype(np.uint8)
+        Image.fromarray(ramp).save(root / "photos" / f"photo{k}.png")
+    stripes = ((np.sin(x / 3.0) > 0)[..., None] * np.array([250, 200, 40])).astype(np.uint8)
+    Image.fromarray(stripes).save(root / "stripes.png")
+    return root

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from conftest import make_photo_folder
 from nst_helpers.anystyle import SHIPPED_DECODER, AnyStyle, train_decoder
 from nst_helpers.cli import main
 from nst_helpers.data import load_content, load_style
@@ -107,15 +108,7 @@ def test_no_painting_is_refused(untrained, pictures):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """Two small photos and a striped painting."""
-    root = tmp_path_factory.mktemp("anystyle")
-    (root / "photos").mkdir()
-    y, x = np.mgrid[0:50, 0:70]
-    for k in range(2):
-        ramp = np.stack([x * 3 + k * 40, y * 4, 128 + 0 * x], -1).astype(np.uint8)
-        Image.fromarray(ramp).save(root / "photos" / f"photo{k}.png")
-    stripes = ((np.sin(x / 3.0) > 0)[..., None] * np.array([250, 200, 40])).astype(np.uint8)
-    Image.fromarray(stripes).save(root / "stripes.png")
-    return root
+    return make_photo_folder(tmp_path_factory.mktemp("anystyle"))
 
 
 def test_a_decoder_trains_resumes_and_records_how(folder):

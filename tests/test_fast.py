@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from conftest import make_photo_folder
 from nst_helpers.cli import main
 from nst_helpers.errors import NSTError
 from nst_helpers.fast import (
@@ -27,15 +28,7 @@ QUIET = dict(progress=False, log=lambda line: None)
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A folder of two small photos and a striped painting."""
-    root = tmp_path_factory.mktemp("fast")
-    (root / "photos").mkdir()
-    y, x = np.mgrid[0:50, 0:70]
-    for k in range(2):
-        ramp = np.stack([x * 3 + k * 40, y * 4, 128 + 0 * x], -1).astype(np.uint8)
-        Image.fromarray(ramp).save(root / "photos" / f"photo{k}.png")
-    stripes = ((np.sin(x / 3.0) > 0)[..., None] * np.array([250, 200, 40])).astype(np.uint8)
-    Image.fromarray(stripes).save(root / "stripes.png")
-    return root
+    return make_photo_folder(tmp_path_factory.mktemp("fast"))
 
 
 @pytest.fixture(scope="module")
