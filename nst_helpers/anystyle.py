@@ -40,7 +40,7 @@ from .errors import NSTError
 from .images import as_image, check_writable, save_image
 from .layers import PadToMultiple
 from .masks import as_mask
-from .photos import HELD_OUT, training_photos
+from .photos import HELD_OUT, folder_photos, training_photos
 from .realtime import TrainSettings, train
 from .runs import (
     checkpoint_folder,
@@ -185,7 +185,7 @@ def train_decoder(
     style_weight: float = 10.0,
     mode: str = "adain",
     data: str | os.PathLike | None = None,
-    paintings: Sequence[str | os.PathLike] = TRAINING_PAINTINGS,
+    paintings: Sequence[str | os.PathLike] | str | os.PathLike = TRAINING_PAINTINGS,
     texture_share: float = 0.6,
     init: str | os.PathLike | None = None,
     strategy: tf.distribute.Strategy | None = None,
@@ -200,9 +200,9 @@ def train_decoder(
     its own features; the styles are then not used).
 
     Photos: ``data`` (a folder) or the packaged photos; styles: ``paintings`` (catalogue
-    names or files) and, for ``texture_share`` of the crops, new procedural textures
-    (:mod:`.style_images`). Checkpoints go to ``<output>.checkpoints``; the same call
-    resumes there. The held-out photo is painted in an unseen painting every
+    names or files, or a folder of paintings) and, for ``texture_share`` of the crops, new
+    procedural textures (:mod:`.style_images`). Checkpoints go to ``<output>.checkpoints``;
+    the same call resumes there. The held-out photo is painted in an unseen painting every
     ``preview_every`` steps (PNGs in the checkpoint folder, a live plot in Jupyter).
     ``init`` is a trained decoder (a ``.npz`` or a checkpoint folder) to start from; its
     record is kept in the new one's.
@@ -212,11 +212,11 @@ def train_decoder(
         raise NSTError(f"mode must be one of {list(TRAINING_MODES)}, not {mode!r}")
     output = check_writable(output, overwrite, suffixes=(".npz",))
     folder, (photos, credits) = checkpoint_folder(output), training_photos(data)
-    styles = [load_style(p, max_dim=settings.style_size) for p in paintings]
+    styles, paintings = _paintings(paintings, settings.style_size)
     run = {
         "train": settings.as_dict(),
         "loss": _loss_record(mode, style_weight),
-        "style": {"paintings": [str(p) for p in paintings], "texture_share": texture_share},
+        "style": {"paintings": paintings, "texture_share": texture_share},
         "data": {"folder": str(data) if data else None, "photos": credits},
         "seconds": 0.0,
     }
@@ -242,6 +242,14 @@ def train_decoder(
         lambda: train(decoder, loss, batches, folder, settings, watch, strategy, progress),
     )
     return save_decoder(decoder, output, _about(run, painter), overwrite=overwrite)
+
+
+def _paintings(paintings, size: int) -> tuple[list[tf.Tensor], list[str]]:
+    """The style images (1, H, W, 3) and their names: catalogue names or files, or every
+    image in a folder."""
+    if isinstance(paintings, (str, os.PathLike)):
+        return folder_photos(paintings, size)
+    return [load_style(p, max_dim=size) for p in paintings], [str(p) for p in paintings]
 
 
 def _training_loss(mode: str, encoder: FeatureExtractor, style_weight: float):

@@ -230,6 +230,13 @@ def test_arbitrary_paints_with_the_shipped_decoder(folder, capsys, shipped):
     assert "Wrote" in capsys.readouterr().out
 
 
+def test_a_folder_of_paintings_is_a_style_set(folder):
+    output = folder / "from_folder.npz"
+    train_decoder(output, TINY, data=folder / "photos", paintings=folder / "photos", **QUIET)
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["style"]["paintings"] == ["photo0.png", "photo1.png"]
+
+
 def test_a_decoder_trains_in_reconstruction_mode_and_a_bad_mode_is_refused(folder):
     output = folder / "reconstruction.npz"
     train_decoder(
