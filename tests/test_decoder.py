@@ -74,3 +74,51 @@ def test_the_reconstruction_loss_falls_and_needs_no_paintings(encoder, images, t
     history = train(decoder, loss, batches, tmp_path, settings, progress=False)
     totals = [row["total"] for row in history]
     assert np.mean(totals[-5:]) < 0.7 * np.mean(totals[:5])
+
+
+DISTRIBUTED = """
+import json, tempfile
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from nst_helpers.decoder import AdaINLoss, build_decoder, build_encoder
+from nst_helpers.realtime import TrainSettings, train
+
+rng = np.random.default_rng(0)
+photos = tf.constant(rng.uniform(size=(4, 32, 32, 3)), tf.float32)
+paintings = tf.constant(rng.uniform(size=(4, 32, 32, 3)) ** 3, tf.float32)
+pairs = tf.data.Dataset.from_tensor_slices((photos, paintings)).batch(4).repeat()
+loss = AdaINLoss(build_encoder(log=None))
+start = build_decoder("half").get_weights()
+
+def run(strategy):
+    with strategy.scope():
+        decoder = build_decoder("half")
+    decoder.set_weights(start)
+    settings = TrainSettings(steps=2, size=32, batch=4)
+    rows = train(decoder, loss, pairs, tempfile.mkdtemp(), settings, strategy=strategy,
+                 progress=False)
+    return [row["total"] for row in rows]
+
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+print(json.dumps({"replicas": mirrored.num_replicas_in_sync,
+                  "losses": [run(mirrored), run(tf.distribute.get_strategy())]}))
+"""
+
+
+def test_the_decoder_trains_split_over_two_devices():
+    """(photo, painting) pairs under MirroredStrategy on the CPU split in two: the same losses
+    as on one device (step 1 to float32 rounding; step 2 after Adam, see test_realtime)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    two, one = result["losses"]
+    assert result["replicas"] == 2 and len(two) == len(one) == 2
+    np.testing.assert_allclose(two[0], one[0], rtol=1e-5)
+    np.testing.assert_allclose(two[1], one[1], rtol=1e-3)
