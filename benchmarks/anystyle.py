@@ -18,7 +18,8 @@ Measures, on this machine, with the shipped decoder (``nst_helpers/models/decode
    the ratios decoder / ``stylize``.
 3. **Reconstruction**: alpha 0 decodes the photo's own features; the mean absolute error per
    pixel and channel (0 to 1 scale) on the unseen photos.
-4. **Training**: the decoder's steps, crops, time and hardware, from its record.
+4. **Training**: the decoder's steps, crops, time and hardware over all its runs, from its
+   record (not measured here).
 
 Writes ``benchmarks/anystyle.json`` and ``benchmarks/anystyle.png`` and prints a table;
 ``--quick`` writes to ``outputs/anystyle_quick/`` instead.
@@ -47,6 +48,7 @@ from realtime import timed  # noqa: E402
 import nst_helpers as nst  # noqa: E402
 from nst_helpers.anystyle import AnyStyle  # noqa: E402
 from nst_helpers.decoder import build_decoder  # noqa: E402
+from nst_helpers.fast import training_phases  # noqa: E402
 from nst_helpers.objective import StyleTransferLoss  # noqa: E402
 from nst_helpers.style_images import UNSEEN_PAINTINGS  # noqa: E402
 
@@ -138,12 +140,15 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def training_record(record: dict) -> dict:
+    """The decoder's training over all its runs (``init`` first), from its record."""
+    runs = training_phases(record)
     train = record.get("train", {})
     return {
-        "steps": train.get("steps"),
+        "steps": sum(run.get("steps_done", run["train"]["steps"]) for run in runs),
+        "runs": [run.get("steps_done", run["train"]["steps"]) for run in runs],
         "crops (px) x batch": f"{train.get('size')} x {train.get('batch')}",
         "width": record.get("width"),
-        "training time (min)": round(record.get("seconds", 0.0) / 60, 1),
+        "training time (min)": round(sum(run.get("seconds", 0.0) for run in runs) / 60, 1),
         "hardware": record.get("hardware"),
         "paintings": record.get("style", {}).get("paintings"),
         "texture share": record.get("style", {}).get("texture_share"),

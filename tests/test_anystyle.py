@@ -17,7 +17,7 @@ from nst_helpers.errors import NSTError
 from nst_helpers.realtime import TrainSettings
 
 QUIET = dict(progress=False, log=lambda line: None)
-RECONSTRUCTION_ERROR = 0.1  # measured: see the test
+RECONSTRUCTION_ERROR = 0.18  # measured 0.152 at 256 px; an untrained decoder gives 0.34
 TINY = TrainSettings(steps=3, size=32, batch=2, style_size=64, checkpoint_every=2, width="half")
 
 
