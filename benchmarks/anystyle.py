@@ -3,7 +3,7 @@
     python benchmarks/anystyle.py            # about 12 minutes on 2 cores
     python benchmarks/anystyle.py --quick    # a smoke run (CI): writes outputs/anystyle_quick/
 
-Measures, on this machine, with the shipped decoder (``nst_helpers/models/decoder.npz``):
+Measures, on this machine, with the shipped decoder (``nst_helpers/models/any_style/decoder.npz``):
 
 1. **Painting time** at 256, 512 and 1024 px (longest side; Tübingen, 4:3, the painting at
    the same size), AdaIN and WCT: the median of ``--repeats`` runs after one warm-up. One run

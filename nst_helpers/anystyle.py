@@ -54,8 +54,9 @@ from .runs import (
 from .style_images import TRAINING_PAINTINGS, UNSEEN_PAINTINGS, pair_batches
 from .vgg import FeatureExtractor
 
-SHIPPED_DECODER = Path(__file__).parent / "models" / "decoder.npz"
-"""The shipped decoder (float16) and its record, ``decoder.json``."""
+SHIPPED_DECODER = Path(__file__).parent / "models" / "any_style" / "decoder.npz"
+"""The shipped decoder (float16) and its record, ``decoder.json`` (a folder of its own: the
+real-time networks are every ``.npz`` in ``models/``)."""
 
 METHODS = {"adain": adain, "wct": whiten_colour}
 """How the photo's relu4_1 features get the painting's statistics."""

@@ -1,4 +1,4 @@
-"""Train the decoder shipped as ``nst_helpers/models/decoder.npz`` (any style, notebook 09).
+"""Train the decoder shipped in ``nst_helpers/models/any_style/`` (any style, notebook 09).
 
     python scripts/train_shipped_decoder.py             # train (resumes where it stopped)
     python scripts/train_shipped_decoder.py --install   # copy it into the package
