@@ -19,7 +19,6 @@ import os
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import tensorflow as tf
@@ -44,10 +43,9 @@ from .photos import HELD_OUT, folder_photos, training_photos
 from .realtime import TrainSettings, train
 from .runs import (
     checkpoint_folder,
-    commit,
-    hardware,
-    read_record,
-    same_run,
+    load_checkpoint,
+    resume_run,
+    saved_record,
     train_and_record,
     write_record,
 )
@@ -165,13 +163,7 @@ def _compiled(model) -> Callable[[tf.Tensor], tf.Tensor]:
 def _load(decoder: str | os.PathLike | None) -> tuple[tf.keras.Model, dict]:
     path = SHIPPED_DECODER if decoder is None else Path(decoder).expanduser()
     if path.is_dir():
-        record, latest = read_record(path), tf.train.latest_checkpoint(str(path))
-        if record is None or latest is None:
-            raise NSTError(f"{path} holds no decoder checkpoints of nst_helpers")
-        network = build_decoder(record["train"]["width"])
-        tf.train.Checkpoint(network=network).restore(latest).expect_partial()
-        steps = int(latest.rsplit("-", 1)[1])  # ckpt-<step>: the steps done so far
-        return network, {**record, "checkpoint": latest, "steps_done": steps}
+        return load_checkpoint(path, build_decoder, "decoder")
     if not path.is_file():
         raise NSTError(f"no decoder at {path}: give a .npz saved by train_decoder or a folder")
     return load_decoder(path)
@@ -221,10 +213,11 @@ def train_decoder(
         "data": {"folder": str(data) if data else None, "photos": credits},
         "seconds": 0.0,
     }
+    run = resume_run(folder, run, log)
     start = None if init is None else _load(init)
     if start is not None:
         run["init"] = {"model": str(init), "record": start[1]}
-    run = _resume(folder, run, log)
+    write_record(folder, run)
     batches = pair_batches(
         photos, styles, settings.size, settings.batch, settings.seed, texture_share
     )
@@ -264,17 +257,6 @@ def _loss_record(mode: str, style_weight: float) -> dict:
     return {"kind": mode, "encoder": "normalized, reflection padding", **weights}
 
 
-def _resume(folder: Path, run: dict, log: Log) -> dict:
-    old = read_record(folder)
-    if old is not None:
-        same_run(old, run, folder)
-        run.update({k: old[k] for k in ("seconds", "final_loss") if k in old})
-        log(f"Resuming the run in {folder}")
-    folder.mkdir(exist_ok=True)
-    write_record(folder, run)
-    return run
-
-
 def _preview(painter: AnyStyle, every: int, folder: Path) -> Callable[[int, dict], None]:
     """Every ``every`` steps: the held-out photo in an unseen painting, shown (in Jupyter,
     with the loss so far) and saved as ``preview_<step>.png`` in ``folder``."""
@@ -295,15 +277,5 @@ def _preview(painter: AnyStyle, every: int, folder: Path) -> Callable[[int, dict
 
 
 def _about(run: dict, painter: AnyStyle) -> dict:
-    return {
-        **{k: run[k] for k in ("style", "data", "train", "loss")},
-        "init": run.get("init"),
-        "held_out": {"photo": HELD_OUT, "paintings": list(UNSEEN_PAINTINGS)},
-        "vgg_weights": painter.encoder.source.describe(),
-        "final_loss": run.get("final_loss"),
-        "seconds": round(run["seconds"], 1),
-        "hardware": hardware(),
-        "tensorflow": tf.__version__,
-        "commit": commit(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-    }
+    held_out = {"photo": HELD_OUT, "paintings": list(UNSEEN_PAINTINGS)}
+    return saved_record(run, painter.encoder.source.describe(), held_out=held_out)

@@ -15,7 +15,6 @@ import json
 import os
 import weakref
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import tensorflow as tf
@@ -28,10 +27,9 @@ from .photos import HELD_OUT, training_photos
 from .realtime import PerceptualLoss, TrainSettings, photo_batches, train
 from .runs import (
     checkpoint_folder,
-    commit,
-    hardware,
-    read_record,
-    same_run,
+    load_checkpoint,
+    resume_run,
+    saved_record,
     train_and_record,
     write_record,
 )
@@ -89,20 +87,11 @@ def load_model(name_or_path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
         return load_network(MODELS_DIR / f"{text}.npz")
     path = Path(text).expanduser()
     if path.is_dir():
-        return _load_checkpoint(path)
+        return load_checkpoint(path, build_transformer, "training")
     if path.is_file():
         return load_network(path)
     names = ", ".join(shipped_models()) or "none installed"
     raise NSTError(f"no model {text!r}: give a shipped model ({names}), a .npz or a folder")
-
-
-def _load_checkpoint(folder: Path) -> tuple[tf.keras.Model, dict]:
-    record, latest = read_record(folder), tf.train.latest_checkpoint(str(folder))
-    if record is None or latest is None:
-        raise NSTError(f"{folder} holds no training checkpoints of nst_helpers")
-    network = build_transformer(record["train"]["width"])
-    tf.train.Checkpoint(network=network).restore(latest).expect_partial()
-    return network, {**record, "checkpoint": latest}
 
 
 def paint(network: tf.keras.Model, photo) -> tf.Tensor:
@@ -232,13 +221,7 @@ def _start_run(
         "data": {**data, "folder": str(data["folder"]) if data["folder"] else None},
         "seconds": 0.0,
     }
-    old = read_record(folder)
-    if old is not None:
-        same_run(old, run, folder)
-        run.update({k: old[k] for k in ("seconds", "final_loss", "init") if k in old})
-        log(f"Resuming the run in {folder}")
-    folder.mkdir(exist_ok=True)
-    return run
+    return resume_run(folder, run, log)
 
 
 def _with_init(run: dict, start: tuple | None, init) -> dict:
@@ -261,15 +244,4 @@ def _preview_photo(photos: list[tf.Tensor]) -> tf.Tensor:
 
 def _about(run: dict, extractor: FeatureExtractor) -> dict:
     """The saved model's provenance record."""
-    return {
-        **{k: run[k] for k in ("style", "data", "train", "loss")},
-        "init": run.get("init"),
-        "held_out": HELD_OUT,
-        "vgg_weights": extractor.source.describe(),
-        "final_loss": run.get("final_loss"),
-        "seconds": round(run["seconds"], 1),
-        "hardware": hardware(),
-        "tensorflow": tf.__version__,
-        "commit": commit(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-    }
+    return saved_record(run, extractor.source.describe(), held_out=HELD_OUT)

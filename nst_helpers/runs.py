@@ -14,6 +14,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import tensorflow as tf
@@ -93,3 +94,49 @@ def train_and_record(run: dict, folder: Path, train: Callable[[], list[dict]]) -
             run["final_loss"] = {k: v for k, v in history[-1].items() if k != "step"}
         write_record(folder, run)
     return history
+
+
+def resume_run(folder: Path, run: dict, log: Callable[[str], object]) -> dict:
+    """``run`` (a new run's record) continuing the run already in ``folder``, if any: that one
+    must be the same run; its seconds, last loss and starting model carry over. ``folder``
+    is made; the record is not written yet."""
+    old = read_record(folder)
+    if old is not None:
+        same_run(old, run, folder)
+        run.update({k: old[k] for k in ("seconds", "final_loss", "init") if k in old})
+        log(f"Resuming the run in {folder}")
+    folder.mkdir(exist_ok=True)
+    return run
+
+
+def load_checkpoint(
+    folder: Path, build: Callable[[str], tf.keras.Model], what: str
+) -> tuple[tf.keras.Model, dict]:
+    """The network ``build(width)`` with the latest checkpoint in ``folder`` restored, and the
+    run's record with the checkpoint and the steps done (``what`` names the network in the
+    error when there is none)."""
+    record, latest = read_record(folder), tf.train.latest_checkpoint(str(folder))
+    if record is None or latest is None:
+        raise NSTError(f"{folder} holds no {what} checkpoints of nst_helpers")
+    network = build(record["train"]["width"])
+    tf.train.Checkpoint(network=network).restore(latest).expect_partial()
+    steps = int(latest.rsplit("-", 1)[1])  # ckpt-<step>: the steps done so far
+    return network, {**record, "checkpoint": latest, "steps_done": steps}
+
+
+def saved_record(run: dict, vgg_weights: str, **extra) -> dict:
+    """A trained network's provenance: the run's settings, data and loss, what it started
+    from, ``extra`` (e.g. what was held out), the VGG19 weights, the last loss, the seconds
+    of all sessions, and the hardware, TensorFlow, commit and date of this one."""
+    return {
+        **{k: run[k] for k in ("style", "data", "train", "loss")},
+        "init": run.get("init"),
+        **extra,
+        "vgg_weights": vgg_weights,
+        "final_loss": run.get("final_loss"),
+        "seconds": round(run["seconds"], 1),
+        "hardware": hardware(),
+        "tensorflow": tf.__version__,
+        "commit": commit(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
