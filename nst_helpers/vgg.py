@@ -37,6 +37,7 @@ from .weights import (
     keras_cache_dir,
     load_npz,
     load_weights,
+    quiet_if_none,
     resolve_weights,
     save_npz,
 )
@@ -106,7 +107,7 @@ def build_vgg19(
     weights: str | os.PathLike = "auto",
     pooling: str = "max",
     up_to: str = "block5_pool",
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = print,
     network: str = "plain",
     padding: str = "zeros",
 ) -> tuple[tf.keras.Model, WeightsSource]:
@@ -116,7 +117,7 @@ def build_vgg19(
         weights: ``"auto"``, ``"imagenet"``, ``"compact"`` or a file (see :mod:`.weights`).
         pooling: ``"max"`` (as trained) or ``"avg"``.
         up_to: the last layer to build; deeper layers are left out.
-        log: receives progress lines (the weights source among them).
+        log: receives progress lines (the weights source among them); None: silent.
         network: ``"plain"`` (as trained) or ``"normalized"`` (:func:`normalized_weights`).
         padding: the border of every convolution: ``"zeros"`` (as trained) or ``"reflect"``
             (a mirror image, as in Huang and Belongie's encoder: no dark frame of features).
@@ -131,6 +132,7 @@ def build_vgg19(
     if padding not in ("zeros", "reflect"):
         raise NSTError(f"padding must be 'zeros' or 'reflect', not {padding!r}")
     check_layers([up_to])
+    log = quiet_if_none(log)
     source = resolve_weights(weights, log=log)
     arrays = load_weights(source) if network == "plain" else normalized_weights(source, log)
     channels = {name: out for name, _, out in VGG19_CONV_LAYERS}
@@ -175,7 +177,7 @@ class FeatureExtractor:
         layers: Sequence[str],
         weights: str | os.PathLike = "auto",
         pooling: str = "max",
-        log: Callable[[str], None] = print,
+        log: Callable[[str], None] | None = print,
         network: str = "plain",
         padding: str = "zeros",
     ):

