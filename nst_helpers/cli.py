@@ -1,4 +1,5 @@
-"""The command line: ``python -m nst_helpers stylize|fast|train-fast|arbitrary|fetch|list``.
+"""The command line: ``python -m nst_helpers stylize|fast|train-fast|arbitrary|video|collect|
+gallery|fetch|list``.
 
 Examples::
 
@@ -6,6 +7,9 @@ Examples::
     python -m nst_helpers fast tubingen --model starry_night --output fast.png
     python -m nst_helpers train-fast wave --output wave.npz --size 128 --steps 1500
     python -m nst_helpers arbitrary tubingen udnie --alpha 0.8 --method wct -o any.png
+    python -m nst_helpers video clip.mp4 --style starry_night --method fast -o painted.mp4
+    python -m nst_helpers collect https://example.org/paintings.html --into my_paintings
+    python -m nst_helpers gallery --content photos/ --style my_paintings/ -o wall --method arbitrary
     python -m nst_helpers stylize my_photo.jpg styles/mosaic.png -o mosaic.png --size 256
     python -m nst_helpers stylize tubingen starry_night -o again.png --settings run.json
     python -m nst_helpers fetch          # weights and all images, ahead of class
@@ -29,12 +33,15 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from .collect import add_collect_parser, run_collect
 from .data import resolve_image
 from .errors import NSTError
+from .gallery import add_gallery_parser, run_gallery
 from .images import check_writable, save_image
 from .monitor import SafeStream
 from .settings import MAX_SIZE, MIN_SIZE, StyleSettings
 from .validate import SettingError, positive_int
+from .video_jobs import add_video_parser, run_video
 
 METHOD_NAMES = ("adain", "wct")  # arbitrary's --method, as nst_helpers.anystyle.METHODS
 EXIT_OK, EXIT_FETCH_FAILED, EXIT_USAGE, EXIT_STOPPED_EARLY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -159,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fast_parser(commands)
     _add_train_fast_parser(commands)
     _add_arbitrary_parser(commands)
+    add_video_parser(commands)
+    add_collect_parser(commands)
+    add_gallery_parser(commands)
     fetch = commands.add_parser(
         "fetch",
         help="download VGG19 weights and all named images now",
@@ -484,6 +494,9 @@ HANDLERS = {
     "fast": run_fast,
     "train-fast": run_train_fast,
     "arbitrary": run_arbitrary,
+    "video": run_video,
+    "collect": run_collect,
+    "gallery": run_gallery,
     "fetch": run_fetch,
     "list": run_list,
 }
