@@ -122,3 +122,25 @@ def test_anystyle_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypat
     assert set(results["reconstruction_mae"]) == {"tubingen", "golden_gate"}
     assert results["training"]["steps"] >= 1000
     assert (tmp_path / "anystyle.png").stat().st_size > 5_000
+
+
+def test_video_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
+    video_bench = load(BENCHMARKS / "video.py")
+    published = {
+        name: (BENCHMARKS / name).read_bytes()
+        for name in ("video.json", "video.png")
+        if (BENCHMARKS / name).exists()
+    }
+    monkeypatch.setattr(video_bench, "QUICK_DIR", tmp_path)
+    assert video_bench.main(["--quick"]) == 0
+    for name, data in published.items():  # a smoke run never replaces the published results
+        assert (BENCHMARKS / name).read_bytes() == data
+    results = json.loads((tmp_path / "video.json").read_text())
+    for clip in results["clips"].values():
+        assert set(clip["methods"]) == {"per-frame", "temporal", "fast alone", "fast"}
+        assert all(row["flicker"] > 0 and row["style"] > 0 for row in clip["methods"].values())
+        assert 0 < clip["input_flicker"] < clip["methods"]["per-frame"]["flicker"]
+    assert set(results["memory"]["peak_mb_by_frames"]) == {"3", "6"}
+    assert results["real_time"]["fps"]["fast"] > 0
+    assert (tmp_path / "video.png").stat().st_size > 5_000
+    assert len(list(tmp_path.glob("*.gif"))) == 8  # each method on each clip, to watch
