@@ -31,6 +31,7 @@ __all__ = [
     "check_content_loss",
     "check_files_from_upload",
     "check_gram_matrix",
+    "check_image_addresses",
     "check_instance_norm",
     "check_match_mean_std",
     "check_preprocess",
@@ -40,6 +41,7 @@ __all__ = [
     "check_total_variation_loss",
     "check_train_step",
     "check_transposed_overlap",
+    "check_warp_image",
 ]
 
 RTOL = 1e-4
@@ -1679,4 +1681,416 @@ def check_adain(fn: Callable[..., Any]) -> bool:
             atol=1e-4,
         ),
         fn,
+    )
+
+
+# --------------------------------------------------------------------- image addresses (nb 11)
+_PAGE = "http://example.org/art/room/page.html"
+_WEB = ("http", "https")
+_ADDRESS_PAGES = [
+    (
+        "a page whose links and images are relative to its address",
+        """<html><body>
+        <a href="../b.jpg">the big one</a>
+        <img src="a.png" alt="a">
+        <a href="next.html">next page</a>
+        <img src="/icons/c.gif" alt="">
+        </body></html>""",
+    ),
+    (
+        "two <img> with a srcset (widths in w; densities in x, none meaning 1x)",
+        """<img src="fallback.jpg" srcset="m.jpg 800w, xl.jpg 1600w, s.jpg 480w, l.jpg 1200w">
+        <img src="one.png" srcset="one.png, two.png 2x, one-half.png 1.5x">""",
+    ),
+    (
+        'a page with <base href="https://images.example.net/gallery/">',
+        """<html><head><base href="https://images.example.net/gallery/"></head><body>
+        <img src="c.png"><a href="/d.jpeg">d</a><img src="//cdn.example.org/e.webp">
+        </body></html>""",
+    ),
+    (
+        'a page with a relative <base href="../media/">',
+        """<html><head><base href="../media/"></head><body>
+        <img src="f.png"><a href="sketches/g.tif">g</a>
+        </body></html>""",
+    ),
+    (
+        "addresses that are not http(s): data:, javascript:, mailto:, ftp:, file:",
+        """<img src="data:image/png;base64,iVBORw0KGgo=">
+        <a href="javascript:void(0)">zoom</a>
+        <a href="mailto:curator@example.org">write to us</a>
+        <a href="ftp://example.org/h.png">h</a>
+        <img src="file:///C:/Users/me/i.png">
+        <img src="j.png">""",
+    ),
+    (
+        "the same image four times, once with a #fragment",
+        """<img src="k.png"><a href="k.png">k</a><a href="k.png#detail">detail</a>
+        <img src="http://example.org/art/room/k.png"><img src="m.png">""",
+    ),
+    (
+        "links to an upper-case .JPG, to a .jpg with a ?query, to text and to a folder",
+        """<a href="PHOTO.JPG">photo</a> <a href="print.jpg?size=large">print</a>
+        <a href="notes.txt">notes</a> <a href="folder/">folder</a>""",
+    ),
+    ("a page without images", "<html><body><p>Nothing to see here.</p></body></html>"),
+]
+
+
+def _address_cases() -> list[tuple[str, str, str]]:
+    """(label, html, page address) for the image_addresses check."""
+    return [(label, html, _PAGE) for label, html in _ADDRESS_PAGES]
+
+
+def _page_images(
+    html: str,
+    page_url: str,
+    base: str = "resolved",
+    srcset: str = "largest",
+    links: str = "images",
+    suffix: str = "path",
+    web_only: bool = True,
+    defrag: bool = True,
+    once: bool = True,
+    order: str = "page",
+) -> list[str]:
+    """The image addresses of a page as :func:`nst_helpers.collect.image_addresses` finds
+    them; each keyword other than its default gives a typical mistake: ``base`` "ignored" or
+    "raw" (not resolved against the page), ``srcset`` "src", "first", "last" or "all",
+    ``links`` "none" or "all", ``suffix`` "case" (case-sensitive) or "url" (of the whole
+    address), no ``web_only`` filter, no ``defrag``, not ``once``, ``order`` "kinds" (the
+    images first, then the links)."""
+    from html.parser import HTMLParser
+    from urllib.parse import urldefrag, urljoin, urlsplit
+
+    from .collect import IMAGE_SUFFIXES, srcset_candidates
+
+    tags: list[tuple[str, dict[str, str]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, {name: (value or "").strip() for name, value in attrs}))
+
+    Tags(convert_charrefs=True).feed(html)
+    given = next((a["href"] for tag, a in tags if tag == "base" and a.get("href")), None)
+    start = {"resolved": urljoin(page_url, given or ""), "raw": given, "ignored": None}[base]
+    start = start or page_url
+    found: list[tuple[str, str]] = []
+    for tag, attributes in tags:
+        candidates = srcset_candidates(attributes.get("srcset", ""))
+        if tag == "img" and candidates and srcset != "src":
+            largest = [max(candidates, key=lambda pair: pair[1])]
+            chosen = {"largest": largest, "first": candidates[:1], "last": candidates[-1:]}
+            found += [("img", address) for address, _ in chosen.get(srcset, candidates)]
+        elif tag == "img" and attributes.get("src"):
+            found.append(("img", attributes["src"]))
+        elif tag == "a" and attributes.get("href") and links != "none":
+            found.append(("a", attributes["href"]))
+    if order == "kinds":
+        found.sort(key=lambda pair: pair[0] != "img")
+    urls = []
+    for kind, raw in found:
+        url = urljoin(start, raw)
+        url = urldefrag(url)[0] if defrag else url
+        if web_only and urlsplit(url).scheme not in _WEB:
+            continue
+        path = urlsplit(url).path
+        name = {"path": path.lower(), "case": path, "url": url.lower()}[suffix]
+        if kind == "a" and links == "images" and not name.endswith(tuple(IMAGE_SUFFIXES)):
+            continue
+        if not once or url not in urls:
+            urls.append(url)
+    return urls
+
+
+_NOT_WEB = (
+    "drop the addresses that are not http:// or https:// (data:, javascript:, mailto:, ftp:, "
+    "file:): keep a resolved address only when urlsplit(url).scheme is 'http' or 'https'"
+)
+_ONCE = "list each address once, where it first appears (skip one that is already in the list)"
+_FRAGMENT = (
+    "remove the #fragment: 'k.png#detail' is the image 'k.png' (urllib.parse.urldefrag(url)[0], "
+    "before comparing with the addresses already found)"
+)
+_ORDER = (
+    "the right addresses in another order: keep the page's order, one pass through the tags "
+    "with each <img> and <a> where it comes"
+)
+_ADDRESS_MISTAKES: list[tuple[dict[str, Any], str]] = [
+    (
+        {"base": "ignored"},
+        "the page has a <base href>: resolve the addresses against it (itself resolved against "
+        "page_url), not against page_url",
+    ),
+    (
+        {"base": "raw"},
+        "resolve a relative <base href> against page_url first, urljoin(page_url, base), then "
+        "the page's addresses against the result",
+    ),
+    (
+        {"srcset": "src"},
+        "when an <img> has a srcset, take the address of its largest candidate instead of src",
+    ),
+    (
+        {"srcset": "first"},
+        "take the largest candidate of a srcset (max by its size), not the first one",
+    ),
+    (
+        {"srcset": "last"},
+        "take the largest candidate of a srcset (max by its size), not the last one: the "
+        "candidates need not be sorted",
+    ),
+    ({"srcset": "all"}, "take only the largest candidate of a srcset, not every candidate"),
+    (
+        {"links": "none"},
+        "also keep the <a href> links to image files (whose path ends in an image suffix)",
+    ),
+    (
+        {"links": "all"},
+        "keep an <a href> only when its path ends in an image suffix: a link to a page, a "
+        "text or a folder is no image",
+    ),
+    (
+        {"suffix": "case"},
+        "compare the suffix in lower case: 'PHOTO.JPG' is an image too (path.lower())",
+    ),
+    (
+        {"suffix": "url"},
+        "test the suffix of the address's path, urlsplit(url).path, not of the whole "
+        "address: 'print.jpg?size=large' is an image",
+    ),
+    ({"web_only": False}, _NOT_WEB),
+    ({"once": False}, _ONCE),
+    ({"defrag": False}, _FRAGMENT),
+    ({"order": "kinds"}, _ORDER),
+]
+"""(keywords of :func:`_page_images` that give a typical mistake, message)."""
+
+
+def _relative(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return not urlsplit(url).scheme
+
+
+_ADDRESS_SYMPTOMS: list[tuple[Callable[[list[str], list[str]], bool], str]] = [
+    (
+        lambda got, expected: any(_relative(url) for url in got),
+        "some addresses are not absolute ({example!r}): resolve each one with "
+        "urllib.parse.urljoin(base, address), where base is page_url or the page's <base href> "
+        "resolved against page_url",
+    ),
+    (
+        lambda got, expected: any(_scheme(url) not in _WEB for url in got),
+        _NOT_WEB,
+    ),
+    (lambda got, expected: any("#" in url for url in got), _FRAGMENT),
+    (lambda got, expected: len(set(got)) < len(got), _ONCE),
+    (lambda got, expected: sorted(got) == sorted(expected), _ORDER),
+]
+"""(test of the answer and the right one, message), tried after the mistakes."""
+
+
+def _scheme(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).scheme
+
+
+def _address_list(got: Any, label: str) -> list[str]:
+    """The answer as a list of str, or an ExerciseError saying what it is instead."""
+    if got is None:
+        raise ExerciseError(_NONE)
+    if isinstance(got, (set, frozenset, dict)):
+        raise ExerciseError(
+            f"for {label} your function returned a {type(got).__name__}: return a list, in the "
+            "page's order"
+        )
+    if not isinstance(got, (list, tuple)):
+        raise ExerciseError(
+            f"for {label} your function returned a {type(got).__name__}: return a list of "
+            "addresses (str)"
+        )
+    wrong = next((item for item in got if not isinstance(item, str)), None)
+    if wrong is not None:
+        raise ExerciseError(
+            f"for {label} the list holds a {type(wrong).__name__} ({wrong!r:.80}): each "
+            "address is a str"
+        )
+    return list(got)
+
+
+def _address_diagnosis(got: list[str], expected: list[str], html: str, page: str) -> str:
+    """A named mistake, else a symptom, else what is missing and what should not be there."""
+    for mistake, message in _ADDRESS_MISTAKES:
+        if _page_images(html, page, **mistake) == got:
+            return message
+    example = next((url for url in got if url not in expected), got[0] if got else "")
+    for test, message in _ADDRESS_SYMPTOMS:
+        if test(got, expected):
+            return message.format(example=example)
+    missing = [url for url in expected if url not in got]
+    extra = [url for url in got if url not in expected]
+    parts = [f"missing {missing}"] if missing else []
+    parts += [f"not expected {extra}"] if extra else []
+    return f"expected {expected}, got {got}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def check_image_addresses(fn: Callable[[str, str], Any]) -> bool:
+    """Check ``fn(html, page_url)``: the absolute http(s) addresses of the images a page shows
+    (``<img src>``, or its ``srcset``'s largest candidate) or links to (``<a href>`` whose path
+    ends in an image suffix), resolved against ``page_url`` or the page's ``<base href>``,
+    without ``#fragments``, each once, in page order; as
+    :func:`nst_helpers.collect.image_addresses`."""
+    # Not through _run: the answer is a list of addresses, right or wrong by equality.
+    from .collect import image_addresses
+
+    for label, html, page in _address_cases():
+        got = _address_list(_call(fn, html, page), label)
+        expected = image_addresses(html, page)
+        if got != expected:
+            raise ExerciseError(f"on {label}: " + _address_diagnosis(got, expected, html, page))
+    print(
+        f"✓ image_addresses passed: {len(_ADDRESS_PAGES)} pages (relative addresses, srcset, "
+        "<base href>, other schemes, duplicates and #fragments, link suffixes)"
+    )
+    return True
+
+
+# --------------------------------------------------------------------- warping (nb 10)
+def _warp(
+    image: Any,
+    flow: Any,
+    sign: float = 1.0,
+    swap: bool = False,
+    sample: str = "bilinear",
+    outside: str = "clamp",
+) -> np.ndarray:
+    """Reference: ``image`` (H, W, C) read at ``p + flow(p)`` for every pixel ``p``, bilinearly,
+    the points clamped to the border (as :func:`nst_helpers.flow.warp_array`). The keywords
+    give wrong answers: ``sign=-1`` (p - flow), ``swap`` (dx and dy exchanged), ``sample``
+    ``"nearest"``, ``"floor"`` or ``"swapped weights"``, ``outside="zero"``."""
+    image, flow = np.asarray(image, np.float64), np.asarray(flow, np.float64)
+    height, width = image.shape[:2]
+    rows, columns = np.mgrid[0:height, 0:width]
+    dx, dy = (flow[..., 1], flow[..., 0]) if swap else (flow[..., 0], flow[..., 1])
+    x, y = columns + sign * dx, rows + sign * dy
+    inside = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1))[..., np.newaxis]
+    x, y = np.clip(x, 0, width - 1), np.clip(y, 0, height - 1)
+    if sample in ("nearest", "floor"):
+        pick = np.rint if sample == "nearest" else np.floor
+        warped = image[pick(y).astype(int), pick(x).astype(int)]
+    else:
+        x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+        x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
+        wx, wy = (x - x0)[..., np.newaxis], (y - y0)[..., np.newaxis]
+        if sample == "swapped weights":
+            wx, wy = 1 - wx, 1 - wy
+        top = (1 - wx) * image[y0, x0] + wx * image[y0, x1]
+        bottom = (1 - wx) * image[y1, x0] + wx * image[y1, x1]
+        warped = (1 - wy) * top + wy * bottom
+    return warped * inside if outside == "zero" else warped
+
+
+def _warp_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(label, image (H, W, C), flow (H, W, 2)) for the warp check, float32."""
+    rng = np.random.default_rng(10)
+    row = np.array([0.0, 10.0, 20.0, 30.0]).reshape(1, 4, 1)
+    column = np.array([0.0, 10.0, 20.0]).reshape(3, 1, 1)
+    square = np.array([[0.0, 10.0], [20.0, 30.0]]).reshape(2, 2, 1)
+    square_flow = np.zeros((2, 2, 2))
+    square_flow[0, 0], square_flow[0, 1] = (0.5, 0.5), (-1.0, 1.0)
+    cases = [
+        (
+            "a row of four pixels [0, 10, 20, 30], every pixel moved by the flow (1.75, 0.25): "
+            "pixel x reads x + 1.75, so [17.5, 27.5, 30, 30] (the last two points lie beyond "
+            "the right edge and are clamped to it; y is clamped to the only row)",
+            row,
+            np.broadcast_to([1.75, 0.25], (1, 4, 2)),
+        ),
+        (
+            "a column of three pixels [0, 10, 20] (top to bottom) and the flow (0.5, -0.25): "
+            "[0, 7.5, 17.5]",
+            column,
+            np.broadcast_to([0.5, -0.25], (3, 1, 2)),
+        ),
+        (
+            "a 2x2 image [[0, 10], [20, 30]]: pixel (x=0, y=0) reads the centre (0.5, 0.5), 15; "
+            "pixel (x=1, y=0) reads (0, 1), 20; the bottom row does not move",
+            square,
+            square_flow,
+        ),
+        (
+            "a random 5x7 colour image and a random flow of up to 2.5 pixels, some points "
+            "outside the image",
+            rng.uniform(0.0, 1.0, size=(5, 7, 3)),
+            rng.uniform(-2.5, 2.5, size=(5, 7, 2)),
+        ),
+    ]
+    return [(label, image.astype(np.float32), flow.astype(np.float32)) for label, image, flow in cases]
+
+
+def check_warp_image(fn: Callable[[np.ndarray, np.ndarray], Any]) -> bool:
+    """Check ``fn(image, flow)``: the image ``(H, W, C)`` read at ``p + flow(p)`` for every pixel
+    ``p`` (``flow[..., 0]`` is dx, the column offset; ``flow[..., 1]`` is dy, the row offset),
+    with bilinear interpolation and the points clamped to the border, as
+    :func:`nst_helpers.flow.warp_array`."""
+
+    def guarded(image: np.ndarray, flow: np.ndarray) -> Any:
+        try:
+            return fn(image, flow)
+        except IndexError as error:
+            raise ExerciseError(
+                f"your function raised IndexError: {error}; an index went past the image: clamp "
+                "the coordinates to [0, W - 1] and [0, H - 1], take x1 = min(x0 + 1, W - 1) "
+                "(and y1 alike), and index the image as image[y, x] (row, then column)"
+            ) from error
+
+    clamp = "clamp the coordinates to the border, np.clip(x, 0, W - 1), so the edge pixels repeat"
+    return _run(
+        Exercise(
+            "warp_image",
+            "bilinear samples at p + flow(p), clamped to the border, on 4 cases",
+            cases=_warp_cases(),
+            reference=_warp,
+            mistakes=[
+                (
+                    partial(_warp, sign=-1.0),
+                    "you read the image at p - flow(p): this flow is backward, the pixel p of "
+                    "the new frame shows what the old one shows at p + flow(p) (add the flow)",
+                ),
+                (
+                    partial(_warp, swap=True),
+                    "dx and dy are swapped: flow[..., 0] is dx, the column (x) offset, and "
+                    "flow[..., 1] is dy, the row (y) offset",
+                ),
+                (
+                    partial(_warp, sample="nearest"),
+                    "you rounded to the nearest pixel: interpolate bilinearly between the four "
+                    "pixels around (x, y)",
+                ),
+                (
+                    partial(_warp, sample="floor"),
+                    "you took the pixel at (floor(x), floor(y)) without interpolating: mix it "
+                    "with its right, lower and lower-right neighbours, weighted by wx = x - x0 "
+                    "and wy = y - y0",
+                ),
+                (
+                    partial(_warp, sample="swapped weights"),
+                    "the interpolation weights are the wrong way round: the pixel at x0 = "
+                    "floor(x) gets 1 - wx and the one at x0 + 1 gets wx, with wx = x - x0 (and "
+                    "alike in y)",
+                ),
+                (
+                    partial(_warp, outside="zero"),
+                    "the points outside the image came out as 0: " + clamp,
+                ),
+                (
+                    lambda image, flow: image,
+                    "the result is the image itself: read the image at p + flow(p), not at p",
+                ),
+            ],
+            shape_hint="the warped image has the image's shape (H, W, C)",
+        ),
+        guarded if callable(fn) else fn,
     )

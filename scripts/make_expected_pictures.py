@@ -82,6 +82,7 @@ PICTURES: dict[str, list[str]] = {
         "nb09-41",
         "nb09-44",
     ],
+    "11_your_own_collection": ["nb11-14", "nb11-22", "nb11-26"],
 }
 """Notebook -> ids of the code cells whose pictures are shown before running."""
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import nst_helpers as nst
-from nst_helpers import checks
+from nst_helpers import checks, collect
 from nst_helpers.checks import ExerciseError
 
 
@@ -198,6 +200,78 @@ def adain_with(axes=(1, 2), deviation=None, ddof=0, mean=None):
     return wrong
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+class TagList(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {name: (value or "").strip() for name, value in attrs}))
+
+
+def srcset_sizes(srcset):
+    found = []
+    for candidate in srcset.split(","):
+        words = candidate.split()
+        if words:
+            descriptor = words[1] if len(words) > 1 else "1x"
+            found.append((words[0], (descriptor.endswith("w"), float(descriptor[:-1]))))
+    return found
+
+
+def addresses_with(
+    base="resolved",
+    srcset=max,
+    links="images",
+    suffix=lambda url: urlsplit(url).path.lower(),
+    resolve=True,
+    schemes=("http", "https"),
+    defrag=True,
+    once=True,
+    order=None,
+):
+    """An image_addresses written as a student would, with one mistake: the ``base`` not used
+    ("ignored") or not resolved ("raw"); another choice than ``srcset=max`` of the (address,
+    size) candidates (a function of the list, returning one candidate or a list of them); no
+    ``links`` or "all"; the ``suffix`` taken from other text; no ``resolve``, other
+    ``schemes`` (None: any), no ``defrag``, not ``once``; a final ``order``."""
+
+    def image_addresses(html, page_url):
+        parser = TagList()
+        parser.feed(html)
+        given = next((a["href"] for t, a in parser.tags if t == "base" and a.get("href")), None)
+        start = page_url if given is None or base == "ignored" else given
+        start = urljoin(page_url, start) if base == "resolved" else start
+        found = []
+        for tag, attributes in parser.tags:
+            raws = []
+            if tag == "img" and attributes.get("srcset") and srcset is not None:
+                chosen = srcset(srcset_sizes(attributes["srcset"]), key=lambda c: c[1])
+                raws = [c[0] for c in (chosen if isinstance(chosen, list) else [chosen])]
+            elif tag == "img":
+                raws = [attributes.get("src")]
+            elif tag == "a" and links is not None:
+                raws = [attributes.get("href")]
+            for raw in filter(None, raws):
+                url = urljoin(start, raw) if resolve else raw
+                url = urldefrag(url)[0] if defrag else url
+                if schemes is not None and urlsplit(url).scheme not in schemes:
+                    continue
+                if tag == "a" and links == "images" and not suffix(url).endswith(IMAGE_SUFFIXES):
+                    continue
+                if not once or url not in found:
+                    found.append(url)
+        return found if order is None else order(found)
+
+    return image_addresses
+
+
+image_addresses = addresses_with()
+
+
 SOLUTIONS = [
     (checks.check_preprocess, nst.preprocess),
     (checks.check_preprocess, preprocess_numpy),
@@ -223,6 +297,9 @@ SOLUTIONS = [
     (checks.check_transposed_overlap, overlap_by_convolution),
     (checks.check_adain, adain),
     (checks.check_adain, lambda c, s, eps=1e-5: nst.arbitrary.adain(c, s, eps=eps)),
+    (checks.check_image_addresses, image_addresses),
+    (checks.check_image_addresses, collect.image_addresses),
+    (checks.check_image_addresses, lambda html, url: tuple(image_addresses(html, url))),
 ]
 ALL_CHECKS = list(dict.fromkeys(check for check, _ in SOLUTIONS))
 
@@ -768,6 +845,61 @@ MISTAKES = {
             ["should be the file's bytes"],
         ),
     ],
+    checks.check_image_addresses: [
+        ("base-ignored", addresses_with(base="ignored"), ["the page has a <base href>"]),
+        ("base-raw", addresses_with(base="raw"), ["resolve a relative <base href>", "urljoin("]),
+        ("srcset-ignored", addresses_with(srcset=None), ["when an <img> has a srcset"]),
+        (
+            "srcset-first",
+            addresses_with(srcset=lambda c, key: c[0]),
+            ["not the first one", "largest candidate"],
+        ),
+        ("srcset-last", addresses_with(srcset=lambda c, key: c[-1]), ["not the last one"]),
+        ("srcset-all", addresses_with(srcset=lambda c, key: c), ["not every candidate"]),
+        ("links-ignored", addresses_with(links=None), ["also keep the <a href> links"]),
+        ("links-all", addresses_with(links="all"), ["keep an <a href> only when", "a page"]),
+        (
+            "suffix-case",
+            addresses_with(suffix=lambda url: urlsplit(url).path),
+            ["compare the suffix in lower case", "PHOTO.JPG"],
+        ),
+        (
+            "suffix-of-address",
+            addresses_with(suffix=lambda url: url.lower()),
+            ["test the suffix of the address's path", "?size=large"],
+        ),
+        ("any-scheme", addresses_with(schemes=None), ["drop the addresses that are not http"]),
+        ("http-only", addresses_with(schemes=("http",)), ["expected", "missing ["]),
+        ("duplicates", addresses_with(once=False), ["list each address once"]),
+        ("fragments", addresses_with(defrag=False), ["remove the #fragment"]),
+        (
+            "fragments-and-duplicates",
+            addresses_with(defrag=False, once=False),
+            ["remove the #fragment"],
+        ),
+        (
+            "images-then-links",
+            addresses_with(order=lambda found: sorted(found, key=lambda u: "b.jpg" in u)),
+            ["the right addresses in another order"],
+        ),
+        ("sorted", addresses_with(order=sorted), ["the right addresses in another order"]),
+        (
+            "not-resolved",
+            addresses_with(resolve=False, schemes=("http", "https", "")),
+            ["some addresses are not absolute ('../b.jpg')", "urljoin(base, address)"],
+        ),
+        ("set", lambda html, url: set(image_addresses(html, url)), ["returned a set"]),
+        (
+            "generator",
+            lambda html, url: (u for u in image_addresses(html, url)),
+            ["returned a generator", "return a list"],
+        ),
+        (
+            "bytes",
+            lambda html, url: [u.encode() for u in image_addresses(html, url)],
+            ["holds a bytes", "each address is a str"],
+        ),
+    ],
 }
 MISTAKE_ROWS = [
     pytest.param(check, fn, phrases, id=f"{check.__name__[6:]}-{name}")
@@ -783,18 +915,57 @@ def test_each_named_mistake_fires_its_message(check, fn, phrases):
 
 @pytest.mark.parametrize(
     "check",
-    [c for c in MISTAKES if c is not checks.check_files_from_upload],
+    [
+        c
+        for c in MISTAKES
+        if c not in (checks.check_files_from_upload, checks.check_image_addresses)
+    ],
     ids=lambda c: c.__name__,
 )
 def test_every_named_mistake_has_a_test(check, monkeypatch):
     """Every row of the check's tables is matched by the first phrase of a row in MISTAKES.
-    (check_files_from_upload has no table: its messages are all tested above.)"""
+    (check_files_from_upload has no table: its messages are all tested above;
+    check_image_addresses has its own tables, tested below.)"""
     exercises = []
     monkeypatch.setattr(checks, "_run", lambda exercise, fn: exercises.append(exercise))
     check(stub)
     tested = [phrases[0].lower() for _, _, phrases in MISTAKES[check]]
     for _, message in [*exercises[0].mistakes, *exercises[0].symptoms]:
         assert any(phrase in message.lower() for phrase in tested), f"no test for {message!r}"
+
+
+def test_every_image_address_mistake_and_symptom_has_a_test():
+    """check_image_addresses does not go through _run: its own tables are covered alike."""
+    tested = [phrases[0].lower() for _, _, phrases in MISTAKES[checks.check_image_addresses]]
+    for _, message in [*checks._ADDRESS_MISTAKES, *checks._ADDRESS_SYMPTOMS]:
+        assert any(phrase.split(" (")[0] in message.lower() for phrase in tested), message
+
+
+def test_image_address_cases_are_what_the_exercise_says():
+    """The reference answers (nst_helpers.collect.image_addresses) of the check's pages, by
+    hand, and the table's right answer is the reference on every page."""
+    cases = {label: (html, page) for label, html, page in checks._address_cases()}
+    answers = {label: collect.image_addresses(*args) for label, args in cases.items()}
+    site = "http://example.org/art/"
+    first, srcset, base, relative_base, schemes, same, links, empty = answers.values()
+    assert first == [site + "b.jpg", site + "room/a.png", "http://example.org/icons/c.gif"]
+    assert srcset == [site + "room/xl.jpg", site + "room/two.png"]
+    assert base == [
+        "https://images.example.net/gallery/c.png",
+        "https://images.example.net/d.jpeg",
+        "https://cdn.example.org/e.webp",
+    ]
+    assert relative_base == [site + "media/f.png", site + "media/sketches/g.tif"]
+    assert schemes == [site + "room/j.png"]
+    assert same == [site + "room/k.png", site + "room/m.png"]
+    assert links == [site + "room/PHOTO.JPG", site + "room/print.jpg?size=large"]
+    assert empty == []
+    assert all(checks._page_images(*args) == answers[label] for label, args in cases.items())
+    for keywords, _ in checks._ADDRESS_MISTAKES:  # each mistake shows on some page
+        assert any(
+            checks._page_images(*args, **keywords) != answers[label]
+            for label, args in cases.items()
+        ), keywords
 
 
 # ----------------------------------------------------------------------------- other answers
@@ -856,6 +1027,11 @@ def test_every_named_mistake_has_a_test(check, monkeypatch):
             checks.check_adain,
             lambda *args: adain(*args) * 1.5,
             ["on a hand-made case", "expected", "got"],
+        ),
+        (
+            checks.check_image_addresses,
+            lambda html, url: [*image_addresses(html, url), "http://example.org/extra.png"],
+            ["on a page whose links", "not expected ['http://example.org/extra.png']"],
         ),
     ],
     ids=lambda x: getattr(x, "__name__", None),
