@@ -2002,9 +2002,9 @@ def _warp_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
     square_flow[0, 0], square_flow[0, 1] = (0.5, 0.5), (-1.0, 1.0)
     cases = [
         (
-            "a row of four pixels [0, 10, 20, 30], every pixel moved by the flow (1.75, 0.25): "
-            "pixel x reads x + 1.75, so [17.5, 27.5, 30, 30] (the last two points lie beyond "
-            "the right edge and are clamped to it; y is clamped to the only row)",
+            "a row of four pixels [0, 10, 20, 30] and the flow (1.75, 0.25) everywhere, which "
+            "gives [17.5, 27.5, 30, 30] (x + 1.75 past the right edge is clamped to it, y to "
+            "the only row)",
             row,
             np.broadcast_to([1.75, 0.25], (1, 4, 2)),
         ),
@@ -2027,7 +2027,7 @@ def _warp_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
             rng.uniform(-2.5, 2.5, size=(5, 7, 2)),
         ),
     ]
-    return [(label, image.astype(np.float32), flow.astype(np.float32)) for label, image, flow in cases]
+    return [(label, np.float32(image), np.float32(flow)) for label, image, flow in cases]
 
 
 def check_warp_image(fn: Callable[[np.ndarray, np.ndarray], Any]) -> bool:

@@ -38,10 +38,10 @@ from .images import ImageLike, to_uint8
 from .video import require_opencv
 
 DISOCCLUSION = (0.01, 0.5)
-"""Ruder et al. (2016) eq. (5): disoccluded where |w̃ + ŵ|² > 0.01 (|w̃|² + |ŵ|²) + 0.5."""
+"""Ruder et al. (2016), their disocclusion test: |w̃ + ŵ|² > 0.01 (|w̃|² + |ŵ|²) + 0.5."""
 
 MOTION_BOUNDARY = (0.01, 0.002)
-"""Ruder et al. (2016) eq. (6): motion boundary where |∇û|² + |∇v̂|² > 0.01 |ŵ|² + 0.002."""
+"""Ruder et al. (2016), their motion-boundary test: |∇û|² + |∇v̂|² > 0.01 |ŵ|² + 0.002."""
 
 
 # --------------------------------------------------------------------------- NumPy warp
@@ -127,16 +127,16 @@ def consistency_mask(
 ) -> np.ndarray:
     """Where the backward flow can be trusted: ``(H, W)`` float32, 1 reliable, 0 not.
 
-    The forward-backward check of Ruder, Dosovitskiy and Brox (2016), Section 3.2, on the
-    later frame: ``backward`` is ŵ = (û, v̂) (this module's flow of ``current`` into
-    ``previous``), ``forward`` is w (``previous`` into ``current``), and
-    w̃(p) = w(p + ŵ(p)) is the forward flow brought to the later frame. A pixel is
+    The forward-backward check of Ruder, Dosovitskiy and Brox (2016) (in their section on the
+    temporal consistency loss), on the later frame: ``backward`` is ŵ = (û, v̂) (this
+    module's flow of ``current`` into ``previous``), ``forward`` is w (``previous`` into
+    ``current``), and w̃(p) = w(p + ŵ(p)) is the forward flow brought to the later frame. A pixel is
     unreliable (0) where
 
     * it came from outside the previous frame (p + ŵ(p) off the picture: the border
       entering the view);
-    * disocclusion, eq. (5): |w̃ + ŵ|² > 0.01 (|w̃|² + |ŵ|²) + 0.5;
-    * motion boundary, eq. (6), unless ``motion_boundaries`` is False:
+    * disocclusion: |w̃ + ŵ|² > 0.01 (|w̃|² + |ŵ|²) + 0.5;
+    * motion boundary, unless ``motion_boundaries`` is False:
       |∇û|² + |∇v̂|² > 0.01 |ŵ|² + 0.002 (central differences, in pixels).
 
     The authors' checker (``consistencyChecker.cpp``) also smooths the mask; this one stays
@@ -164,14 +164,16 @@ def _squared_length(flow: np.ndarray) -> np.ndarray:
 
 
 def _disoccluded(carried: np.ndarray, backward: np.ndarray) -> np.ndarray:
-    """Ruder et al. eq. (5) with w̃ = ``carried``: True where the round trip does not return."""
+    """Ruder et al.'s disocclusion test with w̃ = ``carried``: True where the round trip
+    does not return."""
     slope, offset = DISOCCLUSION
     allowed = slope * (_squared_length(carried) + _squared_length(backward)) + offset
     return _squared_length(carried + backward) > allowed
 
 
 def _motion_boundary(backward: np.ndarray) -> np.ndarray:
-    """Ruder et al. eq. (6): True where the backward flow changes fast from pixel to pixel."""
+    """Ruder et al.'s motion-boundary test: True where the backward flow changes fast from
+    pixel to pixel."""
     slope, offset = MOTION_BOUNDARY
     gradients = np.gradient(backward, axis=(0, 1))  # d/dy and d/dx of both components
     edge = sum(np.sum(g**2, axis=-1) for g in gradients)
@@ -274,7 +276,7 @@ def flicker_score(
     Outputs are ``(H, W, 3)`` or ``(1, H, W, 3)`` in [0, 1], so the score is in [0, 1]
     (pixel units squared): 0 for a perfectly steady result, 1/6 for independent uniform
     noise. It is the masked warping error Ruder et al. (2016) compare methods with in their
-    experiments (Section 5); their normalisation may differ from this one.
+    experiments; their normalisation may differ from this one.
     """
     previous = _frame(previous_output, "previous_output")
     current = _frame(current_output, "current_output")

@@ -4,7 +4,8 @@ Painting every frame on its own flickers: nothing ties one frame's strokes to th
 Ruder, Dosovitskiy and Brox (2016), "Artistic Style Transfer for Videos", follow the motion
 instead. The previous painted frame is warped along the optical flow into the new frame's
 place, where the flow is reliable (:func:`nst_helpers.flow.consistency_mask`). The new frame
-starts from it, and a temporal loss (their Section 3.1) penalises change there:
+starts from it (their short-term consistency by initialization), and their temporal
+consistency loss penalises change there:
 
 .. math:: L_{temporal}(x, \\omega, c) = \\frac{1}{D} \\sum_k c_k (x_k - \\omega_k)^2
 

@@ -152,6 +152,8 @@ def paint_video(
         raise NSTError(f"{output} exists; give --force to replace it")
     folder = work_folder(output)
     kept = open_work_folder(folder, describe_job(source, str(style), settings), force)
+    if kept:
+        log(f"Continuing: {kept} frames were already painted in {folder}")
     started = time.perf_counter()
     bar = tqdm(total=info.frames, initial=kept, unit="frame", desc="painting", disable=not progress)
     with bar:

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import nst_helpers as nst
 from nst_helpers import checks, collect
+from nst_helpers import flow as optical_flow
 from nst_helpers.checks import ExerciseError
 
 
@@ -272,6 +273,52 @@ def addresses_with(
 image_addresses = addresses_with()
 
 
+def warp_with(sign=1, swap=False, rounding=None, weights="right", outside="clamp"):
+    """A warp_image written as a student would, with one mistake: ``sign=-1`` (p - flow),
+    ``swap`` (dx and dy exchanged), ``rounding`` (np.round or np.floor, no interpolation),
+    ``weights="swapped"``, ``outside="zero"``."""
+
+    def warp_image(image, flow):
+        height, width = image.shape[:2]
+        rows, columns = np.indices((height, width))
+        dx, dy = (flow[..., 1], flow[..., 0]) if swap else (flow[..., 0], flow[..., 1])
+        x, y = columns + sign * dx, rows + sign * dy
+        inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+        x, y = np.clip(x, 0, width - 1), np.clip(y, 0, height - 1)
+        if rounding is not None:
+            return image[rounding(y).astype(int), rounding(x).astype(int)]
+        x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+        x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
+        wx, wy = (x - x0)[..., None], (y - y0)[..., None]
+        if weights == "swapped":
+            wx, wy = 1 - wx, 1 - wy
+        top = image[y0, x0] * (1 - wx) + image[y0, x1] * wx
+        warped = top * (1 - wy) + (image[y1, x0] * (1 - wx) + image[y1, x1] * wx) * wy
+        return np.where(inside[..., None], warped, 0.0) if outside == "zero" else warped
+
+    return warp_image
+
+
+warp_image = warp_with()
+
+
+def warp_image_tf(image, flow):  # the same in TensorFlow, with tf.gather_nd
+    height, width = image.shape[:2]
+    rows, columns = tf.meshgrid(tf.range(height), tf.range(width), indexing="ij")
+    x = tf.clip_by_value(tf.cast(columns, tf.float32) + flow[..., 0], 0.0, width - 1.0)
+    y = tf.clip_by_value(tf.cast(rows, tf.float32) + flow[..., 1], 0.0, height - 1.0)
+    x0, y0 = tf.floor(x), tf.floor(y)
+    wx, wy = (x - x0)[..., None], (y - y0)[..., None]
+    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
+    x1, y1 = tf.minimum(x0 + 1, width - 1), tf.minimum(y0 + 1, height - 1)
+
+    def at(yi, xi):
+        return tf.gather_nd(image, tf.stack([yi, xi], axis=-1))
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    return top * (1 - wy) + (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy
+
+
 SOLUTIONS = [
     (checks.check_preprocess, nst.preprocess),
     (checks.check_preprocess, preprocess_numpy),
@@ -300,6 +347,10 @@ SOLUTIONS = [
     (checks.check_image_addresses, image_addresses),
     (checks.check_image_addresses, collect.image_addresses),
     (checks.check_image_addresses, lambda html, url: tuple(image_addresses(html, url))),
+    (checks.check_warp_image, warp_image),
+    (checks.check_warp_image, warp_image_tf),
+    (checks.check_warp_image, optical_flow.warp),
+    (checks.check_warp_image, optical_flow.warp_array),
 ]
 ALL_CHECKS = list(dict.fromkeys(check for check, _ in SOLUTIONS))
 
@@ -900,6 +951,15 @@ MISTAKES = {
             ["holds a bytes", "each address is a str"],
         ),
     ],
+    checks.check_warp_image: [
+        ("minus-flow", warp_with(sign=-1), ["you read the image at p - flow(p)", "(add the flow)"]),
+        ("swapped-dx-dy", warp_with(swap=True), ["dx and dy are swapped"]),
+        ("nearest", warp_with(rounding=np.round), ["rounded to the nearest pixel"]),
+        ("floor", warp_with(rounding=np.floor), ["without interpolating"]),
+        ("weights", warp_with(weights="swapped"), ["weights are the wrong way round"]),
+        ("zero-outside", warp_with(outside="zero"), ["outside the image came out as 0"]),
+        ("no-motion", lambda image, flow: image, ["the result is the image itself"]),
+    ],
 }
 MISTAKE_ROWS = [
     pytest.param(check, fn, phrases, id=f"{check.__name__[6:]}-{name}")
@@ -1115,4 +1175,34 @@ def test_style_loss_needs_a_default_for_layer_weights():
         no_default,
         "TypeError",
         "give `layer_weights` the default value None",
+    )
+
+
+def test_warp_image_cases_are_what_the_exercise_says():
+    """The check's hand-made cases by hand, and its reference is the package's warp."""
+    cases = checks._warp_cases()
+    row, column, square = (checks._warp(image, flow)[..., 0] for _, image, flow in cases[:3])
+    np.testing.assert_allclose(row, [[17.5, 27.5, 30.0, 30.0]])
+    np.testing.assert_allclose(column, [[0.0], [7.5], [17.5]])
+    np.testing.assert_allclose(square, [[15.0, 20.0], [20.0, 30.0]])
+    for _, image, flow in cases:
+        np.testing.assert_allclose(checks._warp(image, flow), optical_flow.warp_array(image, flow))
+
+
+def test_warp_image_explains_an_index_past_the_edge():
+    def unclamped(image, flow):  # x0 + 1 not clamped: past the right edge
+        height, width = image.shape[:2]
+        rows, columns = np.indices((height, width))
+        x, y = columns + flow[..., 0], rows + flow[..., 1]
+        x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+        wx = (x - x0)[..., None]
+        return image[y0, x0] * (1 - wx) + image[y0, x0 + 1] * wx
+
+    rejects(checks.check_warp_image, unclamped, "IndexError", "x1 = min(x0 + 1, W - 1)")
+    rejects(checks.check_warp_image, lambda i, f: 2 * warp_image(i, f), "2x too large")
+    rejects(
+        checks.check_warp_image,
+        lambda i, f: warp_image(i, f)[..., 0],
+        "wrong shape",
+        "the image's shape (H, W, C)",
     )
