@@ -52,12 +52,12 @@ def atomic_write(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Bi
         if overwrite:
             os.replace(temporary, target)
         else:
-            _publish_exclusively(temporary, target)
+            publish_exclusively(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def _publish_exclusively(temporary: Path, target: Path) -> None:
+def publish_exclusively(temporary: Path, target: Path) -> None:
     """Give ``temporary``'s finished contents the name ``target``, which must not exist yet."""
     try:
         os.link(temporary, target)

@@ -62,7 +62,7 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from .errors import NSTError
-from .files import _publish_exclusively, atomic_write
+from .files import atomic_write, publish_exclusively
 from .images import (
     ImageLike,
     PathLike,
@@ -446,7 +446,7 @@ def _publish_file(temporary: Path, target: Path, overwrite: bool) -> None:
     if overwrite:
         os.replace(temporary, target)
     else:
-        _publish_exclusively(temporary, target)
+        publish_exclusively(temporary, target)
 
 
 def _assemble_gif(files: Sequence[Path], target: Path, fps: float, overwrite: bool) -> None:

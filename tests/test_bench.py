@@ -76,18 +76,24 @@ def test_flop_count_by_hand():
     assert bench.vgg_flops(10, 10, "block2_conv1") == expected
 
 
-def test_realtime_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
-    realtime = load(BENCHMARKS / "realtime.py")
+def smoke_run(name: str, tmp_path: Path, monkeypatch) -> dict:
+    """``benchmarks/<name>.py --quick`` writing to ``tmp_path``; its results. A smoke run never
+    replaces the published results (``<name>.json``, ``<name>.png``): checked here."""
+    module = load(BENCHMARKS / f"{name}.py")
     published = {
-        name: (BENCHMARKS / name).read_bytes()
-        for name in ("realtime.json", "realtime.png")
-        if (BENCHMARKS / name).exists()
+        file: (BENCHMARKS / file).read_bytes()
+        for file in (f"{name}.json", f"{name}.png")
+        if (BENCHMARKS / file).exists()
     }
-    monkeypatch.setattr(realtime, "QUICK_DIR", tmp_path)
-    assert realtime.main(["--quick"]) == 0
-    for name, data in published.items():  # a smoke run never replaces the published results
-        assert (BENCHMARKS / name).read_bytes() == data
-    results = json.loads((tmp_path / "realtime.json").read_text())
+    monkeypatch.setattr(module, "QUICK_DIR", tmp_path)
+    assert module.main(["--quick"]) == 0
+    for file, data in published.items():
+        assert (BENCHMARKS / file).read_bytes() == data
+    return json.loads((tmp_path / f"{name}.json").read_text())
+
+
+def test_realtime_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
+    results = smoke_run("realtime", tmp_path, monkeypatch)
     assert {(row["width"], row["size"]) for row in results["inference"]} == {
         (width, size) for width in ("half", "full") for size in (64, 96)
     }
@@ -101,17 +107,7 @@ def test_realtime_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypat
 
 
 def test_anystyle_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
-    anystyle = load(BENCHMARKS / "anystyle.py")
-    published = {
-        name: (BENCHMARKS / name).read_bytes()
-        for name in ("anystyle.json", "anystyle.png")
-        if (BENCHMARKS / name).exists()
-    }
-    monkeypatch.setattr(anystyle, "QUICK_DIR", tmp_path)
-    assert anystyle.main(["--quick"]) == 0
-    for name, data in published.items():  # a smoke run never replaces the published results
-        assert (BENCHMARKS / name).read_bytes() == data
-    results = json.loads((tmp_path / "anystyle.json").read_text())
+    results = smoke_run("anystyle", tmp_path, monkeypatch)
     assert {(row["width"], row["size"], row["method"]) for row in results["painting"]} == {
         (w, s, m) for w in ("half", "full") for s in (64, 96) for m in ("adain", "wct")
     }
@@ -125,17 +121,7 @@ def test_anystyle_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypat
 
 
 def test_video_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
-    video_bench = load(BENCHMARKS / "video.py")
-    published = {
-        name: (BENCHMARKS / name).read_bytes()
-        for name in ("video.json", "video.png")
-        if (BENCHMARKS / name).exists()
-    }
-    monkeypatch.setattr(video_bench, "QUICK_DIR", tmp_path)
-    assert video_bench.main(["--quick"]) == 0
-    for name, data in published.items():  # a smoke run never replaces the published results
-        assert (BENCHMARKS / name).read_bytes() == data
-    results = json.loads((tmp_path / "video.json").read_text())
+    results = smoke_run("video", tmp_path, monkeypatch)
     for clip in results["clips"].values():
         assert set(clip["methods"]) == {"per-frame", "temporal", "fast alone", "fast"}
         assert all(row["flicker"] > 0 and row["style"] > 0 for row in clip["methods"].values())
