@@ -1,6 +1,6 @@
 """Video without flicker: the methods on a clip with known motion and on a real clip, in one run.
 
-    python benchmarks/video.py            # about 10 minutes on 2 cores
+    python benchmarks/video.py            # about 20 minutes on 2 cores
     python benchmarks/video.py --quick    # a smoke run (CI): writes outputs/video_quick/
 
 Two clips of ``FRAMES`` frames at ``SIZE`` px (longest side), painted in the style of The
@@ -14,7 +14,9 @@ Starry Night:
 
 Methods: ``per-frame`` (optimization from each frame), ``temporal`` (Ruder et al. 2016: from
 the warped previous result, with the temporal loss), ``fast alone`` (the shipped Starry Night
-network on each frame) and ``fast`` (the network blended with its warped previous output).
+network on each frame), ``fast`` (the network blended with its warped previous output) and
+``steady`` (the shipped Starry Night network fine-tuned with a temporal loss,
+:mod:`nst_helpers.steady`, on each frame with no blend).
 For each: the **flicker score** (:func:`nst_helpers.flow.clip_flicker`: the mean squared
 warping error of consecutive results over reliable pixels, along the exact flow on the first
 clip and the estimated one on the second), beside the input clip's own score (its floor);
@@ -62,13 +64,15 @@ from nst_helpers import clips, flow, temporal, video  # noqa: E402
 from nst_helpers.objective import StyleTransferLoss  # noqa: E402
 from nst_helpers.settings import StyleSettings  # noqa: E402
 
-PAINTING, MODEL = "starry_night", "starry_night"
-METHODS = {  # name: VideoSettings changes
+PAINTING, MODEL, STEADY = "starry_night", "starry_night", "starry_night_steady"
+METHODS = {  # name: VideoSettings changes, and the network for the fast method
     "per-frame": {"method": "per-frame"},
     "temporal": {"method": "temporal"},
     "fast alone": {"method": "fast", "blend": 0.0},
-    "fast": {"method": "fast"},
+    "fast": {"method": "fast", "blend": 0.5},
+    "steady": {"method": "fast", "blend": 0.0, "network": STEADY},
 }
+NETWORK_METHODS = ("fast", "steady")  # compared with "fast alone"
 FULL = dict(size=192, frames=10, steps=100, temporal_steps=50, fps_frames=60, memory=(30, 120))
 QUICK = dict(size=48, frames=3, steps=3, temporal_steps=2, fps_frames=4, memory=(3, 6))
 
@@ -94,9 +98,9 @@ def real_clip(size: int, frames: int) -> tuple[list, list, list]:
     return pictures, [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def paint(frames: list, settings: temporal.VideoSettings, painting) -> tuple[list, float]:
-    """The painted frames and the seconds per frame."""
-    style = MODEL if settings.method == "fast" else painting
+def paint(frames: list, settings: temporal.VideoSettings, style) -> tuple[list, float]:
+    """The painted frames and the seconds per frame (``style``: the painting, or the network
+    for the fast method)."""
     painter = temporal.make_painter(style, settings)
     started = time.perf_counter()
     outputs = list(temporal.paint_frames(frames, painter))
@@ -121,8 +125,12 @@ def measure_clip(name: str, clip: tuple, config: dict, extractor, out: Path) -> 
     result = {"input_flicker": flow.clip_flicker(frames, flows, masks), "methods": {}}
     keep = {"steps": config["steps"], "temporal_steps": config["temporal_steps"]}
     for method, changes in METHODS.items():
+        changes = dict(changes)
+        network = changes.pop("network", MODEL)
         settings = temporal.VideoSettings(size=config["size"], **keep, **changes)
-        outputs, seconds = paint(frames, settings, painting)
+        outputs, seconds = paint(
+            frames, settings, network if settings.method == "fast" else painting
+        )
         row = {"flicker": flow.clip_flicker(outputs, flows, masks), "seconds_per_frame": seconds}
         row.update(mean_losses(frames, outputs, painting, extractor, config["size"]))
         result["methods"][method] = row
@@ -229,7 +237,7 @@ def report(results: dict) -> None:
         print(f"\n{name} clip (input's own flicker {clip['input_flicker']:.5f}):")
         base = clip["methods"]
         for method, row in base.items():
-            reference = base["fast alone" if method.startswith("fast") else "per-frame"]
+            reference = base["fast alone" if method in NETWORK_METHODS else "per-frame"]
             print(
                 f"  {method:10s} flicker {row['flicker']:.5f} "
                 f"({row['flicker'] / reference['flicker']:.2f}x)  style {row['style']:.4g} "

@@ -282,6 +282,8 @@ TRAIN_OPTIONS = {
     "learning_rate": "Adam's learning rate",
     "checkpoint_every": "steps between checkpoints",
     "seed": "seed of the random crops",
+    "temporal_weight": "above 0: train on pairs of video frames with this weight on the "
+    "temporal loss (a steady network for video)",
 }
 
 

@@ -199,15 +199,26 @@ def train_fast(
     extractor = FeatureExtractor([*loss.style_layers, *loss.content_layers], log=log)
     log(extractor.source.describe())
     perceptual = PerceptualLoss(extractor, load_style(style, max_dim=settings.style_size), loss)
-    batches = photo_batches(photos, settings.size, settings.batch, settings.seed)
+    objective, batches = _training_data(perceptual, photos, settings)
     title = f"{Path(str(style)).stem}, painted by the network in training"
     watch = preview_callback(network, _preview_photo(photos), preview_every, folder, title)
     train_and_record(
         run,
         folder,
-        lambda: train(network, perceptual, batches, folder, settings, watch, strategy, progress),
+        lambda: train(network, objective, batches, folder, settings, watch, strategy, progress),
     )
     return save_network(network, output, _about(run, extractor), overwrite=overwrite)
+
+
+def _training_data(perceptual: PerceptualLoss, photos: list[tf.Tensor], settings: TrainSettings):
+    """The loss and batches of a run: photos, or pairs of video frames with the temporal
+    loss when ``settings.temporal_weight`` is above 0 (:mod:`.steady`)."""
+    if not settings.temporal_weight:
+        return perceptual, photo_batches(photos, settings.size, settings.batch, settings.seed)
+    from .steady import SteadyLoss, pair_batches
+
+    batches = pair_batches(photos, settings.size, settings.batch, settings.seed)
+    return SteadyLoss(perceptual, settings.temporal_weight), batches
 
 
 def _start_run(

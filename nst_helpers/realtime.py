@@ -104,6 +104,8 @@ class TrainSettings:
 
     ``size`` is the side of the square training crops in pixels, ``batch`` the photos per
     step (over all devices), ``style_size`` the painting's longest side in pixels.
+    ``temporal_weight`` above 0 trains on pairs of video frames instead of photos
+    (:mod:`.steady`): ``batch`` pairs of ``size`` px, with that weight on the temporal loss.
     """
 
     steps: int = 2000
@@ -114,6 +116,7 @@ class TrainSettings:
     learning_rate: float = 1e-3
     checkpoint_every: int = 100
     seed: int = 0
+    temporal_weight: float = 0.0
 
     def __post_init__(self):
         positive_int(self.steps, "steps", high=1_000_000)
@@ -123,6 +126,7 @@ class TrainSettings:
         positive_int(self.checkpoint_every, "checkpoint_every")
         positive_int(self.seed, "seed", low=0)
         finite_number(self.learning_rate, "learning_rate", strict=True)
+        finite_number(self.temporal_weight, "temporal_weight")
         if self.width not in WIDTHS:
             named = " or ".join(map(repr, WIDTHS))
             raise SettingError("width", f"width must be {named}, not {self.width!r}")

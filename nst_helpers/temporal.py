@@ -16,7 +16,9 @@ frame and what came before it:
 - ``per-frame``: optimization from each frame alone (the baseline that flickers);
 - ``temporal``: optimization started from the warped previous result, with the temporal loss;
 - ``fast``: a real-time network (notebook 08) per frame, its output blended with the warped
-  previous output where the flow is reliable (``blend`` of the previous, the rest new).
+  previous output where the flow is reliable (``blend`` of the previous, the rest new). A
+  *steady* network, fine-tuned with the temporal loss (:mod:`.steady`), needs no blend: it
+  is used in place of the painting's network when one is shipped (:func:`steady_network`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -47,14 +50,15 @@ class VideoSettings:
     ``temporal``); ``temporal_steps``: for the later frames of ``temporal``, which start from
     the previous result; ``temporal_weight``: the weight of :func:`temporal_loss` beside the
     course's content, style and TV weights; ``blend``: ``fast``'s share of the warped
-    previous output where the flow is reliable."""
+    previous output where the flow is reliable (None: 0 for a steady network, trained with
+    the temporal loss, and 0.5 for any other)."""
 
     method: str = "temporal"
     size: int = field(default_factory=lambda: config.pick(full=256, quick=48))
     steps: int = field(default_factory=lambda: config.pick(full=100, quick=4))
     temporal_steps: int = field(default_factory=lambda: config.pick(full=50, quick=2))
     temporal_weight: float = 1e8
-    blend: float = 0.5
+    blend: float | None = None
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -63,7 +67,7 @@ class VideoSettings:
         positive_int(self.steps, "steps")
         positive_int(self.temporal_steps, "temporal_steps")
         finite_number(self.temporal_weight, "temporal_weight")
-        if not 0.0 <= finite_number(self.blend, "blend") < 1.0:
+        if self.blend is not None and not 0.0 <= finite_number(self.blend, "blend") < 1.0:
             raise SettingError("blend", f"blend must be at least 0 and below 1, not {self.blend}")
 
     def replace(self, **changes) -> VideoSettings:
@@ -156,6 +160,8 @@ class FastPainter(FramePainter):
 
         self.network, self.record = load_model(model)
         self.blend = settings.blend
+        if self.blend is None:
+            self.blend = 0.0 if is_steady(self.record) else DEFAULT_BLEND
 
     def __call__(self, frame: tf.Tensor, previous: Previous | None) -> tf.Tensor:
         from .fast import paint
@@ -165,6 +171,24 @@ class FastPainter(FramePainter):
             return painted
         keep = self.blend * previous.reliable
         return keep * previous.warped + (1 - keep) * painted
+
+
+DEFAULT_BLEND = 0.5  # fast's blend for a network trained on photos only
+
+
+def is_steady(record: dict) -> bool:
+    """Whether a network's record says it was trained with the temporal loss."""
+    return record.get("train", {}).get("temporal_weight", 0.0) > 0
+
+
+def steady_network(name: str) -> str:
+    """The shipped steady network for a shipped network's ``name`` (``starry_night`` ->
+    ``starry_night_steady``) if there is one; otherwise ``name`` itself."""
+    from .fast import MODELS_DIR
+
+    steady = f"{name}_steady"
+    own_file = Path(name).expanduser().exists()
+    return steady if (MODELS_DIR / f"{steady}.npz").is_file() and not own_file else name
 
 
 def make_painter(style, settings: VideoSettings) -> FramePainter:

@@ -30,7 +30,7 @@ from .errors import NSTError
 from .files import atomic_write
 from .flow import flicker_score, reliable_flow
 from .images import check_writable, load_image, save_image
-from .temporal import METHODS, VideoSettings, make_painter, paint_frames
+from .temporal import METHODS, VideoSettings, make_painter, paint_frames, steady_network
 from .video import frame_files, probe, read_frames, write_video
 
 Log = Callable[[str], object]
@@ -154,20 +154,27 @@ def paint_video(
     kept = open_work_folder(folder, describe_job(source, str(style), settings), force)
     if kept:
         log(f"Continuing: {kept} frames were already painted in {folder}")
+    painting = _style_input(style, settings, log)
     started = time.perf_counter()
     bar = tqdm(total=info.frames, initial=kept, unit="frame", desc="painting", disable=not progress)
     with bar:
-        for _ in painted_frames(source, _style_input(style, settings), settings, folder, kept):
+        for _ in painted_frames(source, painting, settings, folder, kept):
             bar.update(1)
     seconds = time.perf_counter() - started
     return _finish(source, output, folder, info.fps, settings, kept, seconds, force)
 
 
-def _style_input(style: str, settings: VideoSettings):
-    """A network's name or file for ``fast``; the painting as an image otherwise."""
+def _style_input(style: str, settings: VideoSettings, log: Log):
+    """For ``fast`` a network's name or file (its steady version when one is shipped, which
+    ``log`` says); the painting as an image otherwise."""
     from .data import load_style
 
-    return style if settings.method == "fast" else load_style(style, max_dim=settings.size)
+    if settings.method != "fast":
+        return load_style(style, max_dim=settings.size)
+    network = steady_network(style)
+    if network != style:
+        log(f"Using {network}: the {style} network fine-tuned on moving frames (steadier)")
+    return network
 
 
 def _finish(source, output, folder, fps, settings, kept, seconds, force) -> VideoReport:
@@ -193,7 +200,10 @@ def add_video_parser(commands) -> argparse.ArgumentParser:
         "Finished frames wait in OUTPUT.frames/; a stopped run continues there.",
     )
     video.add_argument("input", metavar="INPUT", help="a video file or a folder of frames")
-    video.add_argument("--style", required=True, help="a painting (for fast: a network)")
+    video.add_argument(
+        "--style", required=True,
+        help="a painting (for fast: a network; a shipped one's steady version if there is one)",
+    )  # fmt: skip
     video.add_argument("--method", choices=METHODS, default=defaults.method)
     video.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help=".mp4 or .gif")
     for name, kind in (("size", int), ("steps", int), ("temporal_steps", int)):

@@ -2,13 +2,18 @@
 
     python scripts/train_shipped_models.py                 # all, one after the other
     python scripts/train_shipped_models.py wave            # one
+    python scripts/train_shipped_models.py wave_steady     # its steady version for video
     python scripts/train_shipped_models.py --install wave  # copy a finished one into the package
 
 Each model is trained with the command line (``python -m nst_helpers train-fast``) in two
 phases: 1500 steps on batches of four 128 px crops (``outputs/models/<name>_128.npz``), then
 500 steps on single 256 px crops starting from that model (``outputs/models/<name>.npz``):
 small crops learn the colours and strokes quickly, larger ones bring the painting's
-larger-scale statistics (its loss at 512 px halved in a trial). Checkpoints are kept beside
+larger-scale statistics (its loss at 512 px halved in a trial). A ``<name>_steady`` model is
+the shipped ``<name>`` fine-tuned for video (``nst_helpers.steady``): one phase of 600 steps on
+pairs of 192 px frames of known motion, with the temporal loss at weight 1e8 and a smaller
+learning rate, so that its strokes follow the motion (2e8 steadied it more but raised the
+style loss on a real clip by 16 %). Checkpoints are kept beside
 each model: an interrupted run resumes where it stopped when the script runs again.
 ``--install`` copies the finished ``.npz`` and ``.json`` into ``nst_helpers/models/`` (never
 over an existing model without ``--force``). The settings below are the ones the shipped
@@ -32,18 +37,28 @@ PHASES = [  # (output suffix, options): small crops first, then larger crops fro
     ("_128", ["--size", "128", "--batch", "4", "--steps", "1500"]),
     ("", ["--size", "256", "--batch", "1", "--steps", "500", "--init", "{name}_128.npz"]),
 ]
-MODELS = {"starry_night": "starry_night", "wave": "wave", "mosaic": "mosaic"}  # name: style
+STEADY_PHASE = [  # fine-tuning a shipped network for video, from the shipped model itself
+    ("", ["--size", "192", "--batch", "1", "--steps", "600", "--temporal-weight", "1e8",
+          "--learning-rate", "5e-4", "--init", "{shipped}"]),
+]  # fmt: skip
+PLAIN = {"starry_night": "starry_night", "wave": "wave", "mosaic": "mosaic"}  # name: style
+MODELS = {**PLAIN, **{f"{name}_steady": style for name, style in PLAIN.items()}}
+
+
+def phases(name: str) -> list[tuple[str, list[str]]]:
+    return STEADY_PHASE if name.endswith("_steady") else PHASES
 
 
 def train(name: str) -> int:
     """Both phases of one model; a phase whose model exists is skipped."""
     TRAINED.mkdir(parents=True, exist_ok=True)
-    for suffix, options in PHASES:
+    for suffix, options in phases(name):
         output = TRAINED / f"{name}{suffix}.npz"
         if output.exists():
             print(f"{output} exists: phase done", flush=True)
             continue
-        options = [o.format(name=TRAINED / name) for o in options]
+        shipped = name.removesuffix("_steady")
+        options = [o.format(name=TRAINED / name, shipped=shipped) for o in options]
         command = [sys.executable, "-m", "nst_helpers", "train-fast", MODELS[name]]
         command += ["--output", str(output), *options, *COMMON, "--preview-every", "250"]
         print(" ".join(command[1:]), flush=True)

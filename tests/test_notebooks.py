@@ -115,6 +115,16 @@ def test_notebook_is_committed_without_outputs(path):
     )
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_markdown_has_no_control_characters(path):
+    r"""A tab or backspace in prose is a LaTeX command eaten by a string escape (``\times``
+    typed into a Python string without the second backslash becomes a tab and ``imes``)."""
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type == "markdown":
+            bad = re.search(r"[\x00-\x09\x0b-\x1f]", cell.source)
+            assert bad is None, f"{path.name}, cell {index}: {cell.source[bad.start() - 20:][:40]!r}"
+
+
 # ----------------------------------------------------------------------------- (b) synced
 
 

@@ -80,6 +80,21 @@ def test_fast_blends_the_warped_previous_output_where_it_is_reliable():
     np.testing.assert_allclose(blended[:, :, 24:], painted.numpy()[:, :, 24:], atol=1e-6)
 
 
+def test_the_default_blend_is_none_for_a_steady_network_and_half_otherwise():
+    settings = temporal.VideoSettings(method="fast")
+    assert temporal.FastPainter("starry_night", settings).blend == 0.5
+    assert temporal.FastPainter("starry_night_steady", settings).blend == 0.0
+    assert temporal.FastPainter("starry_night_steady", settings.replace(blend=0.2)).blend == 0.2
+
+
+def test_a_shipped_steady_network_is_chosen_for_its_painting(tmp_path):
+    assert temporal.steady_network("starry_night") == "starry_night_steady"
+    assert temporal.steady_network("wave") == "wave"  # none shipped for it
+    own = tmp_path / "starry_night"  # a file of one's own is taken as given
+    own.write_bytes(b"")
+    assert temporal.steady_network(str(own)) == str(own)
+
+
 def test_temporal_optimization_flickers_less_than_painting_each_frame():
     """The method's point, measured on a small clip with its exact flow: the temporal method's
     flicker is under half the per-frame method's (measured here: 0.0060 against 0.019)."""

@@ -41,7 +41,7 @@ def painters(monkeypatch):
         return made[-1]
 
     monkeypatch.setattr(video_jobs, "make_painter", make)
-    monkeypatch.setattr(video_jobs, "_style_input", lambda style, settings: style)
+    monkeypatch.setattr(video_jobs, "_style_input", lambda style, settings, log: style)
     return made, stops
 
 
@@ -136,4 +136,5 @@ def test_command_line_paints_with_a_shipped_network(clip_file, tmp_path, capsys)
     assert main([*args, str(output), "--size", "48", "--quiet"]) == 0
     said = capsys.readouterr().out
     assert "6 frames" in said and "flicker" in said
+    assert "Using starry_night_steady" in said  # the network fine-tuned for video
     assert video.probe(output).frames == 6
