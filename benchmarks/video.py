@@ -72,7 +72,7 @@ METHODS = {  # name: VideoSettings changes, and the network for the fast method
     "fast": {"method": "fast", "blend": 0.5},
     "steady": {"method": "fast", "blend": 0.0, "network": STEADY},
 }
-NETWORK_METHODS = ("fast", "steady")  # compared with "fast alone"
+NETWORK_METHODS = ("fast alone", "fast", "steady")  # compared with "fast alone"
 FULL = dict(size=192, frames=10, steps=100, temporal_steps=50, fps_frames=60, memory=(30, 120))
 QUICK = dict(size=48, frames=3, steps=3, temporal_steps=2, fps_frames=4, memory=(3, 6))
 

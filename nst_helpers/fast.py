@@ -72,6 +72,7 @@ def model_summary(name: str, record: dict) -> dict:
             f"{p['train']['size']} x {p['train']['batch']}" for p in phases
         ),
         "width": record.get("width"),
+        "temporal weight": record.get("train", {}).get("temporal_weight", 0.0),
         "training photos": len(record.get("data", {}).get("photos", [])),
         "training time (min)": round(sum(p.get("seconds", 0.0) for p in phases) / 60, 1),
         "hardware": record.get("hardware"),

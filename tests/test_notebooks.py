@@ -122,7 +122,9 @@ def test_markdown_has_no_control_characters(path):
     for index, cell in enumerate(read(path).cells):
         if cell.cell_type == "markdown":
             bad = re.search(r"[\x00-\x09\x0b-\x1f]", cell.source)
-            assert bad is None, f"{path.name}, cell {index}: {cell.source[bad.start() - 20:][:40]!r}"
+            assert bad is None, (
+                f"{path.name}, cell {index}: {cell.source[bad.start() - 20 :][:40]!r}"
+            )
 
 
 # ----------------------------------------------------------------------------- (b) synced

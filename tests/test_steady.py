@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import make_photo_folder
-from nst_helpers.fast import load_model, train_fast
+from nst_helpers.fast import load_model, model_summary, train_fast, training_phases
 from nst_helpers.flow import warp_array
 from nst_helpers.photos import folder_photos
 from nst_helpers.realtime import PerceptualLoss, TrainSettings
@@ -129,3 +129,11 @@ def test_train_fast_trains_on_pairs_with_the_temporal_weight(inputs, tmp_path):
     assert set(record["final_loss"]) == {"content", "style", "tv", "temporal", "total"}
     network, _ = load_model(output)
     assert network(tf.zeros((1, 32, 32, 3))).shape == (1, 32, 32, 3)
+    assert model_summary("steady", record)["temporal weight"] == 1e6
+
+
+def test_the_shipped_steady_network_says_how_it_was_trained():
+    _, record = load_model("starry_night_steady")
+    phases = training_phases(record)
+    assert [phase["train"].get("temporal_weight", 0.0) for phase in phases] == [0.0, 0.0, 1e8]
+    assert record["init"]["model"] == "starry_night" and phases[-1]["train"]["size"] == 192
