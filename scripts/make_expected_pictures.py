@@ -83,8 +83,15 @@ PICTURES: dict[str, list[str]] = {
         "nb09-44",
     ],
     "10_video": [
-        "nb10-05", "nb10-07", "nb10-14", "nb10-16", "nb10-23b", "nb10-26", "nb10-29", "nb10-31",
-    ],  # fmt: skip
+        "nb10-05",
+        "nb10-07",
+        "nb10-14",
+        "nb10-16",
+        "nb10-23b",
+        "nb10-26",
+        "nb10-29",
+        "nb10-31",
+    ],
     "11_your_own_collection": ["nb11-14", "nb11-22", "nb11-26"],
 }
 """Notebook -> ids of the code cells whose pictures are shown before running."""
