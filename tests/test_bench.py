@@ -123,7 +123,7 @@ def test_anystyle_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypat
 def test_video_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch):
     results = smoke_run("video", tmp_path, monkeypatch)
     for clip in results["clips"].values():
-        assert set(clip["methods"]) == {"per-frame", "temporal", "fast alone", "fast"}
+        assert set(clip["methods"]) == {"per-frame", "temporal", "fast alone", "fast", "steady"}
         assert all(row["flicker"] > 0 and row["style"] > 0 for row in clip["methods"].values())
         assert 0 < clip["input_flicker"] < clip["methods"]["per-frame"]["flicker"]
     assert set(results["memory"]["peak_mb_by_frames"]) == {"3", "6"}
