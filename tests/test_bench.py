@@ -129,4 +129,4 @@ def test_video_benchmark_quick_mode_writes_its_own_folder(tmp_path, monkeypatch)
     assert set(results["memory"]["peak_mb_by_frames"]) == {"3", "6"}
     assert results["real_time"]["fps"]["fast"] > 0
     assert (tmp_path / "video.png").stat().st_size > 5_000
-    assert len(list(tmp_path.glob("*.gif"))) == 8  # each method on each clip, to watch
+    assert len(list(tmp_path.glob("*.gif"))) == 10  # each method on each clip, to watch
