@@ -52,6 +52,26 @@ def shipped_models() -> dict[str, dict]:
     }
 
 
+def shipped_file(name: str | os.PathLike) -> Path | None:
+    """The ``.npz`` of the shipped network called ``name``, or None: there is none, or a file
+    or folder of that name exists (one's own comes first)."""
+    text = str(name)
+    path = MODELS_DIR / f"{text}.npz"
+    return path if path.is_file() and not Path(text).expanduser().exists() else None
+
+
+def is_steady(record: dict) -> bool:
+    """Whether a network's record says it was trained with the temporal loss (:mod:`.steady`)."""
+    return record.get("train", {}).get("temporal_weight", 0.0) > 0
+
+
+def steady_version(name: str) -> str:
+    """The shipped steady network for the shipped network ``name`` (``starry_night`` ->
+    ``starry_night_steady``) if there is one; otherwise ``name`` itself."""
+    steady = f"{name}_steady"
+    return steady if shipped_file(name) and shipped_file(steady) else str(name)
+
+
 def training_phases(record: dict) -> list[dict]:
     """The training runs that made a model, first to last (a run started from another model,
     ``init``, comes after that model's own runs)."""
@@ -83,9 +103,9 @@ def load_model(name_or_path: str | os.PathLike) -> tuple[tf.keras.Model, dict]:
     """A trained network and its record: a shipped model's name (:func:`shipped_models`), a
     ``.npz`` saved by :func:`~nst_helpers.transformer.save_network`, or the checkpoint
     folder of a training run (its latest checkpoint)."""
-    text = str(name_or_path)
-    if (MODELS_DIR / f"{text}.npz").is_file() and not Path(text).exists():
-        return load_network(MODELS_DIR / f"{text}.npz")
+    text, shipped = str(name_or_path), shipped_file(name_or_path)
+    if shipped is not None:
+        return load_network(shipped)
     path = Path(text).expanduser()
     if path.is_dir():
         return load_checkpoint(path, build_transformer, "training")

@@ -217,10 +217,10 @@ def image_picture(item) -> Picture:
 def model_picture(item) -> Picture:
     """A trained network (``fast``): a shipped model's name, a ``.npz`` or a checkpoint
     folder; its picture is the painting it was trained on, when that can be found."""
-    from .fast import MODELS_DIR
+    from .fast import shipped_file
 
     text = str(item)
-    shipped = (MODELS_DIR / f"{text}.npz").is_file() and not _own_file(item)
+    shipped = shipped_file(item) is not None
     model = text if shipped else str(Path(text).expanduser().resolve())
     label = text if shipped else Path(model).name.removesuffix(".checkpoints")
     label = Path(label).stem if label.endswith(".npz") else label
@@ -230,12 +230,12 @@ def model_picture(item) -> Picture:
 
 def model_record(item) -> dict:
     """A network's record without loading it: the JSON beside a ``.npz`` or in a folder."""
-    from .fast import MODELS_DIR, shipped_models
+    from .fast import shipped_file, shipped_models
     from .runs import read_record
 
-    path = Path(str(item)).expanduser()
-    if (MODELS_DIR / f"{item}.json").is_file() and not path.exists():
-        return json.loads((MODELS_DIR / f"{item}.json").read_text(encoding="utf-8"))
+    path, shipped = Path(str(item)).expanduser(), shipped_file(item)
+    if shipped is not None and shipped.with_suffix(".json").is_file():
+        return json.loads(shipped.with_suffix(".json").read_text(encoding="utf-8"))
     record = read_record(path) if path.is_dir() else None
     if record is not None:
         return record

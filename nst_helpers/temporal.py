@@ -18,7 +18,8 @@ frame and what came before it:
 - ``fast``: a real-time network (notebook 08) per frame, its output blended with the warped
   previous output where the flow is reliable (``blend`` of the previous, the rest new). A
   *steady* network, fine-tuned with the temporal loss (:mod:`.steady`), needs no blend: it
-  is used in place of the painting's network when one is shipped (:func:`steady_network`).
+  is used in place of the painting's network when one is shipped
+  (:func:`nst_helpers.fast.steady_version`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -156,7 +156,7 @@ class FastPainter(FramePainter):
     warped previous output where it is reliable: ``blend`` of the old, the rest new."""
 
     def __init__(self, model: str, settings: VideoSettings):
-        from .fast import load_model
+        from .fast import is_steady, load_model
 
         self.network, self.record = load_model(model)
         self.blend = settings.blend
@@ -174,21 +174,6 @@ class FastPainter(FramePainter):
 
 
 DEFAULT_BLEND = 0.5  # fast's blend for a network trained on photos only
-
-
-def is_steady(record: dict) -> bool:
-    """Whether a network's record says it was trained with the temporal loss."""
-    return record.get("train", {}).get("temporal_weight", 0.0) > 0
-
-
-def steady_network(name: str) -> str:
-    """The shipped steady network for a shipped network's ``name`` (``starry_night`` ->
-    ``starry_night_steady``) if there is one; otherwise ``name`` itself."""
-    from .fast import MODELS_DIR
-
-    steady = f"{name}_steady"
-    own_file = Path(name).expanduser().exists()
-    return steady if (MODELS_DIR / f"{steady}.npz").is_file() and not own_file else name
 
 
 def make_painter(style, settings: VideoSettings) -> FramePainter:

@@ -30,7 +30,7 @@ from .errors import NSTError
 from .files import atomic_write
 from .flow import flicker_score, reliable_flow
 from .images import check_writable, load_image, save_image
-from .temporal import METHODS, VideoSettings, make_painter, paint_frames, steady_network
+from .temporal import METHODS, VideoSettings, make_painter, paint_frames
 from .video import frame_files, probe, read_frames, write_video
 
 Log = Callable[[str], object]
@@ -168,10 +168,11 @@ def _style_input(style: str, settings: VideoSettings, log: Log):
     """For ``fast`` a network's name or file (its steady version when one is shipped, which
     ``log`` says); the painting as an image otherwise."""
     from .data import load_style
+    from .fast import steady_version
 
     if settings.method != "fast":
         return load_style(style, max_dim=settings.size)
-    network = steady_network(style)
+    network = steady_version(style)
     if network != style:
         log(f"Using {network}: the {style} network fine-tuned on moving frames (steadier)")
     return network
