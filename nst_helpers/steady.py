@@ -79,8 +79,9 @@ class SteadyLoss:
 
     def of_network(self, network: tf.keras.Model, batch) -> dict[str, tf.Tensor]:
         first, second, flow, mask = batch
-        painted = network(tf.concat([first, second], 0), training=True)
+        frames = tf.concat([first, second], 0)
+        painted = network(frames, training=True)
         earlier, later = tf.split(painted, 2)
-        terms = self.perceptual.terms(tf.concat([first, second], 0), painted)
+        terms = self.perceptual.terms(frames, painted)
         temporal = temporal_loss(later, warp(earlier, flow), mask)
         return {**terms, "temporal": temporal, "total": terms["total"] + self.weight * temporal}
